@@ -1,0 +1,3 @@
+from isdarts.cli import main
+
+raise SystemExit(main())

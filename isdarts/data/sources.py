@@ -1,0 +1,35 @@
+"""Where data comes from: the data root (our cache) and the local mirror.
+
+Sources are tried in this order: ``$ISDARTS_MIRROR`` (a folder laid out like the project's
+``../shared/data``), else ``../shared/data`` when it exists, else the official download.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from isdarts.errors import IsdartsError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def data_root(root: str | os.PathLike | None = None) -> Path:
+    """The git-ignored folder holding prepared data: ``root``, else ``$ISDARTS_DATA``, else ``./data``."""
+    if root is not None:
+        return Path(root)
+    return Path(os.environ.get("ISDARTS_DATA", "data"))
+
+
+def mirror_root() -> Path | None:
+    """The local data mirror, or None when there is none (then the official download is used)."""
+    env = os.environ.get("ISDARTS_MIRROR")
+    if env:
+        path = Path(env)
+        if not path.is_dir():
+            raise IsdartsError(f"$ISDARTS_MIRROR={env}: not a folder (expected a folder laid out like shared/data)")
+        return path
+    for candidate in (Path.cwd().parent / "shared" / "data", REPO_ROOT.parent / "shared" / "data"):
+        if candidate.is_dir():
+            return candidate
+    return None

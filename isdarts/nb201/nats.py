@@ -1,0 +1,66 @@
+"""Convert the official NATS-Bench topology folder (``NATS-tss-v1_0-3ffb9-simple``) to our table.
+
+Read with the ``nats_bench`` package, 200-epoch results, mean over seeds (``is_random=False``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from isdarts._io import atomic_write
+from isdarts.errors import IsdartsError
+from isdarts.nb201.benchmark import NUM_ARCHS
+
+
+def _row(api, index: int) -> dict:
+    def info(dataset: str) -> dict:
+        return api.get_more_info(index, dataset, hp="200", is_random=False)
+
+    c10v, c10, c100, in16 = (info(d) for d in ("cifar10-valid", "cifar10", "cifar100", "ImageNet16-120"))
+    return {
+        "index": index,
+        "arch_str": api.arch(index),
+        "cifar10_valid": c10v["valid-accuracy"],
+        "cifar10_test": c10["test-accuracy"],
+        "cifar100_valid": c100["valid-accuracy"],
+        "cifar100_test": c100["test-accuracy"],
+        "imagenet16_valid": in16["valid-accuracy"],
+        "imagenet16_test": in16["test-accuracy"],
+        "cifar10_valid_model_ori_test": c10v["test-accuracy"],
+        "cifar100_ori_test": c100["valtest-accuracy"],
+        "imagenet16_ori_test": in16["valtest-accuracy"],
+    }
+
+
+def available_indices(folder: Path) -> list[int]:
+    """Indices whose per-architecture file the folder holds."""
+    return sorted(int(p.name.split(".")[0]) for p in folder.glob("[0-9]*.pickle.pbz2"))
+
+
+def import_nats(folder: str | os.PathLike, out: str | os.PathLike, partial: bool = False) -> Path:
+    """Write the compact table (CSV) for every architecture of an official NATS-Bench folder.
+
+    A full folder has 15,625 architecture files; with ``partial`` only those present are converted
+    (e.g. the three-architecture test fixture).
+    """
+    folder = Path(folder)
+    if not (folder / "meta.pickle.pbz2").is_file():
+        raise IsdartsError(f"{folder}: not a NATS-Bench topology folder (no meta.pickle.pbz2)")
+    indices = available_indices(folder)
+    if len(indices) != NUM_ARCHS and not partial:
+        raise IsdartsError(
+            f"{folder}: holds {len(indices)} of {NUM_ARCHS} architecture files "
+            "(download the full NATS-tss-v1_0-3ffb9-simple folder, or pass --partial)"
+        )
+    import nats_bench
+
+    try:
+        api = nats_bench.create(str(folder), "tss", fast_mode=True, verbose=False)
+        rows = [_row(api, i) for i in indices]
+    except Exception as exc:  # the package raises bare exceptions on corrupt files
+        raise IsdartsError(f"{folder}: cannot read with nats_bench ({type(exc).__name__}: {exc})") from None
+    df = pd.DataFrame(rows)
+    return atomic_write(out, lambda p: df.to_csv(p, index=False, float_format="%.8f"))
