@@ -1,0 +1,137 @@
+"""The eight candidate operations of the DARTS (NASNet-style) search space (spec section 2).
+
+``DARTS_OPS`` maps an op name to a factory ``(C, stride, affine) -> nn.Module``; every op maps
+``C`` channels to ``C`` channels and halves the spatial size when ``stride`` is 2. Search cells
+use ``affine=False``, which also switches batch norm to batch statistics in train and eval mode
+(``track_running_stats=False``, spec section 2); the evaluation network uses ordinary batch norm.
+
+This registry is separate from :data:`isdarts.ops.OPS` (NAS-Bench-201): three names (``none``,
+``skip_connect``, ``avg_pool_3x3``) are shared but the DARTS-space versions differ (stride 2,
+factorized reduce).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+PRIMITIVES: tuple[str, ...] = (
+    "none",
+    "skip_connect",
+    "sep_conv_3x3",
+    "sep_conv_5x5",
+    "dil_conv_3x3",
+    "dil_conv_5x5",
+    "avg_pool_3x3",
+    "max_pool_3x3",
+)
+PARAMETER_FREE = ("none", "skip_connect", "avg_pool_3x3", "max_pool_3x3")
+
+DartsOpFactory = Callable[[int, int, bool], nn.Module]
+
+
+def bn(C: int, affine: bool) -> nn.BatchNorm2d:
+    """Batch norm: ordinary when ``affine``, else the search-cell kind (no affine, batch stats)."""
+    if affine:
+        return nn.BatchNorm2d(C)
+    return nn.BatchNorm2d(C, affine=False, track_running_stats=False)
+
+
+class ReLUConvBN(nn.Sequential):
+    """ReLU, convolution without bias, batch norm (also the cells' 1x1 preprocessing)."""
+
+    def __init__(self, C_in: int, C_out: int, kernel: int, stride: int, padding: int,
+                 affine: bool = True) -> None:
+        super().__init__(
+            nn.ReLU(inplace=False),
+            nn.Conv2d(C_in, C_out, kernel, stride, padding, bias=False),
+            bn(C_out, affine),
+        )
+
+
+class DilConv(nn.Sequential):
+    """ReLU, depthwise (dilated) convolution, pointwise convolution, batch norm."""
+
+    def __init__(self, C_in: int, C_out: int, kernel: int, stride: int, padding: int,
+                 dilation: int, affine: bool = True) -> None:
+        super().__init__(
+            nn.ReLU(inplace=False),
+            nn.Conv2d(C_in, C_in, kernel, stride, padding, dilation=dilation, groups=C_in,
+                      bias=False),
+            nn.Conv2d(C_in, C_out, 1, bias=False),
+            bn(C_out, affine),
+        )
+
+
+class SepConv(nn.Sequential):
+    """Two stacked :class:`DilConv` blocks without dilation; only the first one has the stride."""
+
+    def __init__(self, C_in: int, C_out: int, kernel: int, stride: int, padding: int,
+                 affine: bool = True) -> None:
+        super().__init__(
+            DilConv(C_in, C_in, kernel, stride, padding, 1, affine),
+            DilConv(C_in, C_out, kernel, 1, padding, 1, affine),
+        )
+
+
+class FactorizedReduce(nn.Module):
+    """Stride-2 reduction: ReLU, two 1x1 stride-2 convolutions on the input and on the input
+    shifted by one pixel, concatenated along channels, batch norm. Odd sizes are padded so the
+    two halves always have the same spatial size."""
+
+    def __init__(self, C_in: int, C_out: int, affine: bool = True) -> None:
+        super().__init__()
+        half = C_out // 2
+        self.conv_1 = nn.Conv2d(C_in, half, 1, stride=2, bias=False)
+        self.conv_2 = nn.Conv2d(C_in, C_out - half, 1, stride=2, bias=False)
+        self.bn = bn(C_out, affine)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(x)
+        shifted = F.pad(x, (0, 1, 0, 1))[:, :, 1:, 1:]
+        return self.bn(torch.cat([self.conv_1(x), self.conv_2(shifted)], dim=1))
+
+
+class Zero(nn.Module):
+    """The ``none`` op: zeros of the output's shape."""
+
+    def __init__(self, stride: int) -> None:
+        super().__init__()
+        self.stride = stride
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.stride == 1:
+            return x.mul(0.0)
+        return x[:, :, :: self.stride, :: self.stride].mul(0.0)
+
+
+DARTS_OPS: dict[str, DartsOpFactory] = {
+    "none": lambda C, stride, affine: Zero(stride),
+    "skip_connect": lambda C, stride, affine: (
+        nn.Identity() if stride == 1 else FactorizedReduce(C, C, affine)
+    ),
+    "sep_conv_3x3": lambda C, stride, affine: SepConv(C, C, 3, stride, 1, affine),
+    "sep_conv_5x5": lambda C, stride, affine: SepConv(C, C, 5, stride, 2, affine),
+    "dil_conv_3x3": lambda C, stride, affine: DilConv(C, C, 3, stride, 2, 2, affine),
+    "dil_conv_5x5": lambda C, stride, affine: DilConv(C, C, 5, stride, 4, 2, affine),
+    "avg_pool_3x3": lambda C, stride, affine: nn.AvgPool2d(
+        3, stride=stride, padding=1, count_include_pad=False
+    ),
+    "max_pool_3x3": lambda C, stride, affine: nn.MaxPool2d(3, stride=stride, padding=1),
+}
+assert tuple(DARTS_OPS) == PRIMITIVES
+
+
+def make_op(name: str, C: int, stride: int, affine: bool = True) -> nn.Module:
+    """Build DARTS-space op ``name`` (``ValueError`` for an unknown name)."""
+    try:
+        factory = DARTS_OPS[name]
+    except KeyError:
+        raise ValueError(f"unknown DARTS-space op {name!r} (expected one of "
+                         f"{', '.join(PRIMITIVES)})") from None
+    if stride not in (1, 2):
+        raise ValueError(f"stride must be 1 or 2, got {stride}")
+    return factory(C, stride, affine)
