@@ -1,0 +1,42 @@
+"""``isdarts genotype``: print a DARTS-space genotype, its size at C=36 / 20 cells, draw it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def _genotype(args: argparse.Namespace) -> int:
+    from isdarts.genotype import load_genotype
+    from isdarts.spaces.darts_eval import params_m
+
+    g = load_genotype(args.genotype)
+    size = params_m(g, args.channels, args.layers)
+    if args.plot:
+        from isdarts.plot_cell import plot_genotype
+
+        plot_genotype(g, args.plot, title=f"{args.genotype} ({size:.2f} M params at "
+                      f"C={args.channels}, {args.layers} cells)")
+    if args.json:
+        print(json.dumps({"name": str(args.genotype), "genotype": g.to_dict(),
+                          "params_m": round(size, 6), "channels": args.channels,
+                          "layers": args.layers}))
+    else:
+        print(g)
+        print(f"params_m {size:.6f} (C={args.channels}, {args.layers} cells, without the "
+              "auxiliary head)")
+        if args.plot:
+            print(f"wrote {args.plot}")
+    return 0
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "genotype", help="print a DARTS-space genotype and its parameter count; --plot draws it")
+    p.add_argument("genotype", help="reference name (isdarts_published, darts_v2) or genotype file")
+    p.add_argument("--json", action="store_true", help="print one JSON object (key params_m)")
+    p.add_argument("--plot", metavar="FILE.png", help="draw normal and reduction cells to a PNG")
+    p.add_argument("--channels", type=int, default=36, help="C for params_m (default 36)")
+    p.add_argument("--layers", type=int, default=20, help="cells for params_m (default 20)")
+    p.set_defaults(func=_genotype)
+    return p

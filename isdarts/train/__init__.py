@@ -1,0 +1,1 @@
+"""Final training of a DARTS-space genotype from scratch (``isdarts train``)."""
