@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check isdarts tests benchmarks workflow/scripts
+	$(VENV)/bin/ruff check .
 
 test: $(STAMP)
 	$(PY) -m isdarts data prepare cifar10 nb201
