@@ -208,3 +208,17 @@ def test_loader_is_deterministic_per_seed_and_epoch():
     c = [b for b in BatchLoader(x, y, 8, seed=1, **kw).batches(4)]
     assert all(torch.equal(p[0], q[0]) for p, q in zip(a, b))
     assert not torch.equal(a[0][1], c[0][1])
+
+
+def test_cli_names_a_bad_mirror(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, ISDARTS_MIRROR=str(tmp_path / "nope"))
+    res = subprocess.run(
+        [sys.executable, "-m", "isdarts", "data", "prepare", "cifar10", "--root", str(tmp_path)],
+        capture_output=True, text=True, env=env,
+    )
+    assert res.returncode == 2
+    assert res.stderr == f"isdarts: error: $ISDARTS_MIRROR={tmp_path / 'nope'}: not a folder (expected a folder laid out like shared/data)\n"

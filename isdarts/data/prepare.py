@@ -115,7 +115,7 @@ def _download(name: str, target: Path) -> dict:
         cls(str(target), train=True, download=True)
     except Exception as exc:  # network errors come in many types
         raise IsdartsError(
-            f"{name}: no mirror found and the official download failed ({type(exc).__name__}: {exc}); "
+            f"{name}: the official download failed ({type(exc).__name__}: {exc}) and no mirror holds it; "
             f"place the official archive under {target} or pass --from PATH"
         ) from None
     sub = {"cifar10": "cifar-10-batches-py", "cifar100": "cifar-100-python"}[name]
