@@ -1,0 +1,101 @@
+"""Runs table and summary: mean +- std over seeds per space x method x data set, beside the
+published value and the difference to it.
+
+``runs.csv`` (tidy, one row per run): space, method, dataset, seed, profile, index, arch, the six
+benchmark columns, epochs, wall_seconds, device, data_source, ...
+
+``summary.csv`` (tidy, one row per space x method x search data set x benchmark column):
+n (seeds), mean, std (sample std, ddof=1; empty for one seed), min, max, the matching published
+row (method, mean, std, source), ``difference`` = ours - published, and the benchmark optimum
+with ``gap_to_optimum`` = optimum - ours.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from isdarts._io import atomic_write
+from isdarts.errors import IsdartsError
+from isdarts.nb201 import COLUMNS
+from isdarts.report.published import PublishedRow, match, optimum
+
+KEYS = ["space", "method", "dataset"]
+METHOD_ORDER = ("isdarts", "darts")  # rows and runs: the paper's method first
+RUN_COLUMNS = [
+    "space", "method", "dataset", "seed", "profile", "index", "arch", *COLUMNS,
+    "epochs", "wall_seconds", "device", "data_source", "order", "torch_version",
+    "isdarts_version", "benchmark_format", "table",
+]  # fmt: skip
+SUMMARY_COLUMNS = [
+    *KEYS, "metric", "n", "seeds", "mean", "std", "min", "max", "published_method",
+    "published_mean", "published_std", "difference", "optimum", "gap_to_optimum",
+    "published_source",
+]  # fmt: skip
+
+
+def runs_table(evaluations: Iterable[str | os.PathLike]) -> pd.DataFrame:
+    """One row per evaluation file, sorted by space, method, data set, seed."""
+    records = []
+    for path in evaluations:
+        try:
+            records.append(json.loads(Path(path).read_text()))
+        except (FileNotFoundError, json.JSONDecodeError) as exc:
+            raise IsdartsError(f"{path}: cannot read evaluation ({exc})") from None
+    if not records:
+        raise IsdartsError("no evaluations to aggregate")
+    df = pd.DataFrame.from_records(records)
+    missing = [c for c in RUN_COLUMNS[:7] + list(COLUMNS) if c not in df.columns]
+    if missing:
+        raise IsdartsError(f"evaluations lack column(s) {', '.join(missing)}")
+    for c in RUN_COLUMNS:
+        if c not in df.columns:
+            df[c] = None
+    dup = df.duplicated(KEYS + ["seed", "profile"])
+    if dup.any():
+        first = df[dup].iloc[0]
+        raise IsdartsError(
+            f"two evaluations of {first['method']} {first['dataset']} seed {first['seed']} "
+            f"({first['profile']})"
+        )
+    if df["profile"].nunique() > 1:
+        raise IsdartsError(f"evaluations of several run profiles: {sorted(df['profile'].unique())}")
+    df = df[RUN_COLUMNS + [c for c in df.columns if c not in RUN_COLUMNS]]
+    order = {m: i for i, m in enumerate(METHOD_ORDER)}
+    df = df.assign(_m=df["method"].map(lambda m: order.get(m, len(order))))
+    df = df.sort_values(["space", "dataset", "_m", "method", "seed"], kind="stable")
+    return df.drop(columns="_m").reset_index(drop=True)
+
+
+def summary_table(runs: pd.DataFrame, published: list[PublishedRow]) -> pd.DataFrame:
+    """Mean +- std per space x method x data set and benchmark column, beside the published row."""
+    rows = []
+    for (space, method, dataset), group in runs.groupby(KEYS, sort=False):
+        pub = match(published, space, method, dataset)
+        best = optimum(published, space)
+        for col in COLUMNS:
+            values = group[col].astype(float)
+            mean = float(values.mean())
+            std = float(values.std(ddof=1)) if len(values) > 1 else None
+            row = {
+                "space": space, "method": method, "dataset": dataset, "metric": col,
+                "n": len(values), "seeds": " ".join(str(s) for s in group["seed"]),
+                "mean": mean, "std": std, "min": float(values.min()), "max": float(values.max()),
+                "published_method": pub.method if pub else None,
+                "published_mean": pub.mean[col] if pub else None,
+                "published_std": pub.std[col] if pub and pub.std else None,
+                "difference": mean - pub.mean[col] if pub else None,
+                "optimum": best.mean[col] if best else None,
+                "gap_to_optimum": best.mean[col] - mean if best else None,
+                "published_source": pub.source if pub else None,
+            }  # fmt: skip
+            rows.append(row)
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def write_csv(df: pd.DataFrame, path: str | os.PathLike) -> Path:
+    return atomic_write(path, lambda p: df.to_csv(p, index=False, float_format="%.4f"))

@@ -1,0 +1,81 @@
+"""Verbs after the search: ``isdarts evaluate``, ``isdarts aggregate``, ``isdarts figures``,
+``isdarts report``. Each is one workflow rule; all take explicit input and output paths."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from isdarts.report.evaluate import write_evaluation
+
+    rec = write_evaluation(args.run, args.out, table=args.bench)
+    print(f"{rec['method']} {rec['dataset']} seed {rec['seed']}: cell {rec['index']} "
+          f"C10 test {rec['cifar10_test']:.2f} -> {args.out}")  # fmt: skip
+    return 0
+
+
+def _aggregate(args: argparse.Namespace) -> int:
+    from isdarts.report.aggregate import runs_table, summary_table, write_csv
+    from isdarts.report.published import load_published
+
+    runs = runs_table(args.evaluations)
+    summary = summary_table(runs, load_published(args.published))
+    write_csv(runs, args.runs)
+    write_csv(summary, args.summary)
+    print(f"{len(runs)} runs -> {args.runs}; {len(summary)} summary rows -> {args.summary}")
+    return 0
+
+
+def _figures(args: argparse.Namespace) -> int:
+    from isdarts.report.figures import make_figures
+    from isdarts.report.published import load_published
+
+    published = load_published(args.published) if args.published else []
+    for path in make_figures(args.runs, args.accuracy, args.ops, args.importance, published):
+        print(f"wrote {path}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from isdarts.report.markdown import write_report
+    from isdarts.report.published import load_published
+
+    path = write_report(args.runs, args.summary, load_published(args.published), args.figures, args.out)
+    print(f"wrote {path}")
+    return 0
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    ev = subparsers.add_parser(
+        "evaluate", help="benchmark look-up of a finished search's final cell (all three data sets)"
+    )
+    ev.add_argument("--run", required=True, help="search folder or its result.json")
+    ev.add_argument("--out", required=True, help="evaluation JSON to write")
+    ev.add_argument("--bench", help="NAS-Bench-201 table (default: data root, else the mirror)")
+    ev.set_defaults(func=_evaluate)
+
+    ag = subparsers.add_parser(
+        "aggregate", help="runs table and mean ± std per method next to the published numbers"
+    )
+    ag.add_argument("evaluations", nargs="+", help="evaluation JSON files (from `isdarts evaluate`)")
+    ag.add_argument("--published", required=True, help="published numbers (config/published.yaml)")
+    ag.add_argument("--runs", required=True, help="runs CSV to write (one row per run)")
+    ag.add_argument("--summary", required=True, help="summary CSV to write (one row per method and column)")
+    ag.set_defaults(func=_aggregate)
+
+    fg = subparsers.add_parser("figures", help="PNG figures of a set of searches (from their logs)")
+    fg.add_argument("runs", nargs="+", help="search folders or their result.json (log.jsonl beside)")
+    fg.add_argument("--accuracy", help="PNG: benchmark test accuracy of the current cell per epoch")
+    fg.add_argument("--ops", help="PNG: op counts in the current cell and the supernet per epoch")
+    fg.add_argument("--importance", help="PNG: importance scores per edge at each shrink step")
+    fg.add_argument("--published", help="published numbers, drawn as reference lines")
+    fg.set_defaults(func=_figures)
+
+    rp = subparsers.add_parser("report", help="Markdown report: table in the paper's format, runs, figures")
+    rp.add_argument("--runs", required=True, help="runs CSV (from `isdarts aggregate`)")
+    rp.add_argument("--summary", required=True, help="summary CSV (from `isdarts aggregate`)")
+    rp.add_argument("--published", required=True, help="published numbers (config/published.yaml)")
+    rp.add_argument("--figures", nargs="*", default=[], help="PNG files to show")
+    rp.add_argument("--out", required=True, help="Markdown file to write")
+    rp.set_defaults(func=_report)

@@ -1,0 +1,92 @@
+"""The evaluation of one finished search: the benchmark look-up of its final cell.
+
+NAS-Bench-201 convention (spec section 7): the search runs on CIFAR-10 and the final cell is
+looked up in the benchmark for all three data sets (six columns). Under the NATS-Bench
+convention (search on CIFAR-100 or ImageNet16-120) the same six columns are recorded; the
+search data set's own columns are the ones to read.
+
+A search folder holds ``result.json`` (written last, atomically), ``log.jsonl`` (one line per
+epoch) and ``checkpoint.pt``. The evaluation is one flat JSON object, one row of the runs table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from isdarts._io import write_json_atomic
+from isdarts.errors import IsdartsError
+from isdarts.nb201 import COLUMNS, Benchmark
+
+# Keys every result.json must carry for a run to be evaluated and reported.
+REQUIRED = ("space", "method", "dataset", "seed", "profile", "arch", "epochs", "wall_seconds")
+# Copied from result.json into the evaluation when present (the runs table's provenance columns).
+CARRIED = (
+    "epochs", "wall_seconds", "device", "data_source", "order", "torch_version",
+    "isdarts_version", "benchmark_format",
+)  # fmt: skip
+
+
+def result_path(run: str | os.PathLike) -> Path:
+    """``run`` may be a search folder or its ``result.json``."""
+    path = Path(run)
+    return path / "result.json" if path.is_dir() else path
+
+
+def load_result(run: str | os.PathLike) -> dict[str, Any]:
+    """The ``result.json`` of a finished search, checked for the keys the reports need."""
+    path = result_path(run)
+    try:
+        result = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise IsdartsError(f"{path}: no search result (the search has not finished)") from None
+    except json.JSONDecodeError as exc:
+        raise IsdartsError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(result, dict):
+        raise IsdartsError(f"{path}: expected a JSON object")
+    missing = [k for k in REQUIRED if k not in result]
+    if missing:
+        raise IsdartsError(f"{path}: missing key(s) {', '.join(missing)}")
+    return result
+
+
+def load_log(run: str | os.PathLike) -> list[dict[str, Any]]:
+    """The per-epoch records of ``log.jsonl`` beside ``result.json``, in epoch order."""
+    path = result_path(run).parent / "log.jsonl"
+    records = []
+    try:
+        lines = path.read_text().splitlines()
+    except FileNotFoundError:
+        raise IsdartsError(f"{path}: no epoch log beside the search result") from None
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise IsdartsError(f"{path}, line {n}: not valid JSON ({exc})") from None
+    return sorted(records, key=lambda r: r["epoch"])
+
+
+def evaluate(run: str | os.PathLike, bench: Benchmark) -> dict[str, Any]:
+    """One flat record: who ran what, the final cell and its six benchmark columns."""
+    result = load_result(run)
+    if result["space"] != "nb201":
+        raise IsdartsError(
+            f"{result_path(run)}: space '{result['space']}' has no benchmark look-up (expected nb201)"
+        )
+    row = bench.query(result["arch"])
+    record: dict[str, Any] = {k: result[k] for k in ("space", "method", "dataset", "seed", "profile")}
+    record.update({"index": row["index"], "arch": row["arch"]})
+    record.update({c: row[c] for c in COLUMNS})
+    record.update({k: result.get(k) for k in CARRIED})
+    record["table"] = str(bench.path) if bench.path is not None else None
+    return record
+
+
+def write_evaluation(run: str | os.PathLike, out: str | os.PathLike, table: str | None = None) -> dict:
+    record = evaluate(run, Benchmark.load(table))
+    write_json_atomic(out, record)
+    return record

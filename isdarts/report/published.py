@@ -1,0 +1,110 @@
+"""Published NAS-Bench-201 rows (``config/published.yaml``), loaded and checked.
+
+The file lists, per search space, the search data set the rows refer to, the column order and
+one row per method: ``method`` (as printed), ``id``, ``source``, ``mean`` and optionally ``std``
+(one value per column) and ``ours`` (the isdarts method compared with that row).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from isdarts.errors import IsdartsError
+from isdarts.nb201 import COLUMNS
+
+ROW_KEYS = {"method", "id", "source", "mean", "std", "ours"}
+
+
+@dataclass(frozen=True)
+class PublishedRow:
+    space: str
+    search_dataset: str
+    id: str
+    method: str
+    source: str
+    mean: dict[str, float]
+    std: dict[str, float] | None
+    ours: str | None
+
+
+def _numbers(path: Path, where: str, values, columns) -> dict[str, float]:
+    if not isinstance(values, list) or len(values) != len(columns):
+        raise IsdartsError(f"{path}: {where}: expected a list of {len(columns)} numbers")
+    out = {}
+    for c, v in zip(columns, values, strict=True):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise IsdartsError(f"{path}: {where}: '{v}' for {c} is not a number")
+        out[c] = float(v)
+    return out
+
+
+def load_published(path: str | os.PathLike) -> list[PublishedRow]:
+    """All rows of all spaces, in file order; IsdartsError naming the field if malformed."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise IsdartsError(f"{path}: published numbers file missing") from None
+    except yaml.YAMLError as exc:
+        raise IsdartsError(f"{path}: not valid YAML ({exc})") from None
+    if not isinstance(raw, dict) or not raw:
+        raise IsdartsError(f"{path}: expected a mapping of search space -> published rows")
+    rows: list[PublishedRow] = []
+    for space, block in raw.items():
+        if space != "nb201":
+            raise IsdartsError(f"{path}: unknown search space '{space}' (expected nb201)")
+        if not isinstance(block, dict) or set(block) != {"search_dataset", "columns", "rows"}:
+            raise IsdartsError(f"{path}: {space}: expected keys search_dataset, columns, rows")
+        columns = block["columns"]
+        if list(columns) != list(COLUMNS):
+            raise IsdartsError(f"{path}: {space}.columns: expected {', '.join(COLUMNS)}")
+        ids, ours_seen = set(), set()
+        for n, row in enumerate(block["rows"] or []):
+            where = f"{space}.rows[{n}]"
+            if not isinstance(row, dict):
+                raise IsdartsError(f"{path}: {where}: expected a mapping")
+            unknown = set(row) - ROW_KEYS
+            if unknown:
+                raise IsdartsError(f"{path}: {where}: unknown key(s) {', '.join(sorted(unknown))}")
+            for key in ("method", "id", "source", "mean"):
+                if key not in row:
+                    raise IsdartsError(f"{path}: {where}: missing '{key}'")
+            if row["id"] in ids:
+                raise IsdartsError(f"{path}: {where}: duplicate id '{row['id']}'")
+            ids.add(row["id"])
+            ours = row.get("ours")
+            if ours is not None:
+                if ours in ours_seen:
+                    raise IsdartsError(f"{path}: {where}: a second row for ours: {ours}")
+                ours_seen.add(ours)
+            std = row.get("std")
+            rows.append(
+                PublishedRow(
+                    space=space, search_dataset=str(block["search_dataset"]), id=str(row["id"]),
+                    method=str(row["method"]), source=str(row["source"]),
+                    mean=_numbers(path, f"{where}.mean", row["mean"], columns),
+                    std=None if std is None else _numbers(path, f"{where}.std", std, columns),
+                    ours=ours,
+                )
+            )  # fmt: skip
+    return rows
+
+
+def match(rows: list[PublishedRow], space: str, method: str, dataset: str) -> PublishedRow | None:
+    """The published row our (space, method, search data set) compares with, if any."""
+    for row in rows:
+        if row.space == space and row.ours == method and row.search_dataset == dataset:
+            return row
+    return None
+
+
+def optimum(rows: list[PublishedRow], space: str) -> PublishedRow | None:
+    for row in rows:
+        if row.space == space and row.id == "optimum":
+            return row
+    return None

@@ -1,0 +1,27 @@
+# All runs of the config in one table; mean ± std per space x method x data set beside the
+# published rows (config/published.yaml) and the difference to each.
+
+
+rule aggregate:
+    input:
+        evaluations=all_evaluations,
+        published=PUBLISHED,
+    output:
+        runs=report(
+            f"{REPORT}/runs.csv",
+            caption="../report/runs.rst",
+            category="Tables",
+        ),
+        summary=report(
+            f"{REPORT}/summary.csv",
+            caption="../report/summary.rst",
+            category="Tables",
+        ),
+    log:
+        "logs/{profile}/aggregate.log",
+    conda:
+        "../envs/isdarts.yaml"
+    threads: 1
+    shell:
+        "python -m isdarts aggregate {input.evaluations} --published {input.published}"
+        " --runs {output.runs} --summary {output.summary} > {log} 2>&1"

@@ -1,0 +1,54 @@
+# Figures from the per-epoch logs and the Markdown report (reports/<profile>/README.md).
+# The logs are read from beside each result.json (see search.smk for why they are undeclared).
+
+
+rule figures:
+    input:
+        results=all_results,
+        published=PUBLISHED,
+    output:
+        accuracy=report(
+            f"{REPORT}/figures/accuracy.png",
+            caption="../report/accuracy.rst",
+            category="Figures",
+        ),
+        ops=report(
+            f"{REPORT}/figures/ops.png",
+            caption="../report/ops.rst",
+            category="Figures",
+        ),
+        importance=report(
+            f"{REPORT}/figures/importance.png",
+            caption="../report/importance.rst",
+            category="Figures",
+        ),
+    log:
+        "logs/{profile}/figures.log",
+    conda:
+        "../envs/isdarts.yaml"
+    threads: 1
+    shell:
+        "python -m isdarts figures {input.results} --published {input.published}"
+        " --accuracy {output.accuracy} --ops {output.ops} --importance {output.importance}"
+        " > {log} 2>&1"
+
+
+rule report:
+    input:
+        runs=f"{REPORT}/runs.csv",
+        summary=f"{REPORT}/summary.csv",
+        published=PUBLISHED,
+        figures=expand(
+            f"{REPORT}/figures/{{name}}.png", name=FIGURES, allow_missing=True
+        ),
+    output:
+        readme=f"{REPORT}/README.md",
+    log:
+        "logs/{profile}/report.log",
+    conda:
+        "../envs/isdarts.yaml"
+    threads: 1
+    shell:
+        "python -m isdarts report --runs {input.runs} --summary {input.summary}"
+        " --published {input.published} --figures {input.figures} --out {output.readme}"
+        " > {log} 2>&1"
