@@ -1,0 +1,187 @@
+"""NAS-Bench-201 supernet: cells of 4 nodes, 6 edges, 5 candidate ops per edge (spec section 2).
+
+Edge ``e`` feeds node ``i`` from node ``j`` (``EDGES[e] == (i, j)``) with
+``sum_k w[e, k] * op_k(node_j)``. IS-DARTS uses ``w = mask / K`` with K = 5 fixed; DARTS uses
+``w = softmax(alpha)``. Two forward paths compute the same function:
+
+- ``reference``: every op of every edge computed and multiplied by its weight, as written.
+- ``fast``: removed ops (mask 0) and ``none`` (always zero) are skipped; the ReLU and the 3x3
+  average pooling of a node are computed once for all edges leaving it; the convolutions of
+  all edges leaving a node are fused into one convolution per kernel size (their weights
+  concatenated along the output channels) followed by one batch norm, which is exact because
+  cell batch norm is per channel with batch statistics and no affine parameters.
+
+Both paths can report every candidate's importance (spec section 4) to a ``probe``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from isdarts.nb201.arch import EDGES, NUM_NODES
+from isdarts.nb201.arch import OPS as OP_NAMES
+from isdarts.ops import OPS, Classifier, ResNetBasicBlock, stem
+
+K = len(OP_NAMES)
+NONE, SKIP, CONV1, CONV3, POOL = range(K)
+Mask = list[list[bool]]  # [edge][op]
+
+
+@dataclass(frozen=True)
+class SupernetConfig:
+    channels: int = 16
+    cells_per_stage: int = 5
+    num_classes: int = 10
+
+
+def full_mask() -> Mask:
+    return [[True] * K for _ in EDGES]
+
+
+class SearchCell(nn.Module):
+    """One searchable cell: ``edges[e][op_name]`` holds the candidate op of edge ``e``."""
+
+    def __init__(self, C: int) -> None:
+        super().__init__()
+        self.C = C
+        self.edges = nn.ModuleList(
+            nn.ModuleDict({name: OPS[name](C, C, 1) for name in OP_NAMES}) for _ in EDGES
+        )
+
+    def forward_reference(self, x: torch.Tensor, w: torch.Tensor, probe=None, cell: int = 0):
+        nodes = [x]
+        for i in range(1, NUM_NODES):
+            terms = []
+            for e, (dst, j) in enumerate(EDGES):
+                if dst != i:
+                    continue
+                for k, name in enumerate(OP_NAMES):
+                    out = self.edges[e][name](nodes[j])
+                    if probe is not None:
+                        probe.reference(cell, e, k, out)
+                    terms.append(w[e, k] * out)
+            nodes.append(sum(terms))
+        return nodes[-1]
+
+    def _conv_group(self, src: torch.Tensor, e_list: list[int], name: str, pad: int):
+        """One convolution for the ``name`` op of all edges in ``e_list`` (same input), then
+        one batch norm; returns the output viewed as [B, len(e_list), C, H, W]."""
+        weight = torch.cat([self.edges[e][name][1].weight for e in e_list], 0)
+        y = F.conv2d(src, weight, padding=pad)
+        y = F.batch_norm(y, None, None, training=True, momentum=0.0, eps=1e-5)
+        b, _, h, wd = y.shape
+        return y.view(b, len(e_list), self.C, h, wd)
+
+    def forward_fast(
+        self, x: torch.Tensor, mask: Mask, w: torch.Tensor | None, probe=None, cell: int = 0
+    ) -> torch.Tensor:
+        """``w`` None means IS-DARTS' uniform ``mask / K``, otherwise per-op weights (DARTS)."""
+        nodes = [x]
+        terms: list[list[torch.Tensor]] = [[] for _ in range(NUM_NODES)]
+
+        def add(e: int, k: int, out: torch.Tensor) -> None:
+            terms[EDGES[e][0]].append(out if w is None else out * w[e, k])
+
+        for j in range(NUM_NODES - 1):
+            src = nodes[j]
+            out_edges = [e for e, (_, s) in enumerate(EDGES) if s == j]
+            if probe is not None:
+                for e in out_edges:
+                    if mask[e][NONE]:
+                        probe.fast_none(cell, e)
+            skip_edges = [e for e in out_edges if mask[e][SKIP]]
+            if skip_edges and probe is not None:
+                probe.fast(cell, skip_edges, SKIP, src.unsqueeze(1))
+            for e in skip_edges:
+                add(e, SKIP, src)
+            pool_edges = [e for e in out_edges if mask[e][POOL]]
+            if pool_edges:
+                pooled = F.avg_pool2d(src, 3, 1, 1, count_include_pad=False)
+                if probe is not None:
+                    probe.fast(cell, pool_edges, POOL, pooled.unsqueeze(1))
+                for e in pool_edges:
+                    add(e, POOL, pooled)
+            conv_groups = [
+                (k, name, pad, [e for e in out_edges if mask[e][k]])
+                for k, name, pad in ((CONV3, "nor_conv_3x3", 1), (CONV1, "nor_conv_1x1", 0))
+            ]
+            if any(edges for *_, edges in conv_groups):
+                relu = F.relu(src)
+                for k, name, pad, edges in conv_groups:
+                    if not edges:
+                        continue
+                    y = self._conv_group(relu, edges, name, pad)
+                    if probe is not None:
+                        probe.fast(cell, edges, k, y)
+                    for n, e in enumerate(edges):
+                        add(e, k, y[:, n])
+            nodes.append(_node_sum(terms[j + 1], src, w is None))
+        return nodes[-1]
+
+
+def _node_sum(ts: list[torch.Tensor], like: torch.Tensor, uniform: bool) -> torch.Tensor:
+    if not ts:
+        return torch.zeros_like(like)
+    if len(ts) == 1:
+        return ts[0] * (1.0 / K) if uniform else ts[0].clone()
+    acc = ts[0] + ts[1]
+    for t in ts[2:]:
+        acc.add_(t)
+    return acc.mul_(1.0 / K) if uniform else acc
+
+
+class Supernet(nn.Module):
+    """Stem, three stages of ``cells_per_stage`` search cells (C, 2C, 4C channels) separated
+    by ResNet reduction blocks, classifier. All search cells share one op-weight matrix."""
+
+    def __init__(self, cfg: SupernetConfig) -> None:
+        super().__init__()
+        C, N = cfg.channels, cfg.cells_per_stage
+        self.cfg = cfg
+        self.stem = stem(C)
+        layers: list[nn.Module] = []
+        for stage in range(3):
+            c = C * 2**stage
+            if stage:
+                layers.append(ResNetBasicBlock(c // 2, c, 2))
+            layers.extend(SearchCell(c) for _ in range(N))
+        self.layers = nn.ModuleList(layers)
+        self.classifier = Classifier(C * 4, cfg.num_classes)
+
+    @property
+    def num_cells(self) -> int:
+        return 3 * self.cfg.cells_per_stage
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        mask: Mask | None = None,
+        weights: torch.Tensor | None = None,
+        *,
+        fast: bool = True,
+        probe=None,
+    ) -> torch.Tensor:
+        """Logits. ``mask`` [6][5] bools (None: all ops); ``weights`` [6, 5] tensor or None
+        for the uniform ``mask / K``. The reference path builds ``mask / K`` itself."""
+        mask = full_mask() if mask is None else mask
+        if not fast and weights is None:
+            weights = torch.tensor(mask, dtype=x.dtype, device=x.device) / K
+        x = self.stem(x)
+        cell = 0
+        for layer in self.layers:
+            if isinstance(layer, SearchCell):
+                if fast:
+                    x = layer.forward_fast(x, mask, weights, probe, cell)
+                else:
+                    x = layer.forward_reference(x, weights, probe, cell)
+                cell += 1
+            else:
+                x = layer(x)
+        return self.classifier(x)
+
+    def weight_parameters(self) -> list[nn.Parameter]:
+        return list(self.parameters())
