@@ -1,0 +1,249 @@
+"""Evaluation, aggregation, figures and the Markdown report on search folders in the exact
+format `isdarts search` writes (result.json + log.jsonl), built from real benchmark rows."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from isdarts.cli import main
+from isdarts.errors import IsdartsError
+from isdarts.nb201 import COLUMNS, OPS, parse
+from isdarts.report import aggregate, evaluate, figures, published
+
+REPO = Path(__file__).resolve().parents[1]
+PUBLISHED = REPO / "config" / "published.yaml"
+ISDARTS_CELL = 9930  # the published IS-DARTS cell
+SKIP_CELL = 1835  # the all-skip cell of the DARTS collapse
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def _isdarts_log(bench, final: int, epochs: int = 6, first_shrink: int = 2) -> list[dict]:
+    """Masks shrink one op per edge after epochs 2..5; the removed op has the largest score."""
+    final_ops = parse(bench.arch(final))
+    masks = [[1] * len(OPS) for _ in final_ops]
+    records = []
+    for epoch in range(1, epochs + 1):
+        importance = None
+        if first_shrink <= epoch < first_shrink + len(OPS) - 1:
+            importance = []
+            for e, keep in enumerate(final_ops):
+                alive = [i for i, m in enumerate(masks[e]) if m]
+                order = [i for i in alive if OPS[i] != keep]
+                scores = []
+                for i, _ in enumerate(OPS):
+                    if not masks[e][i]:
+                        scores.append(None)
+                    elif OPS[i] == "none":
+                        scores.append("inf")
+                    else:
+                        scores.append(10.0 ** (2 + i) if OPS[i] != keep else 1.0)
+                importance.append(scores)
+                drop = max(order, key=lambda i: math.inf if OPS[i] == "none" else 10.0 ** (2 + i))
+                masks[e][drop] = 0
+        current = None
+        if epoch >= first_shrink:
+            current = [OPS[max((i for i, m in enumerate(edge) if m), key=lambda i: i == OPS.index(k))]
+                       for edge, k in zip(masks, final_ops, strict=True)]  # fmt: skip
+        arch = bench.arch(final) if epoch == epochs else (None if current is None else _to_str(current))
+        row = bench.query(arch) if arch else None
+        records.append({
+            "epoch": epoch, "train_loss": 2.0 - 0.1 * epoch, "train_acc": 10.0 + epoch,
+            "lr": 0.025, "seconds": 1.0, "masks": [list(m) for m in masks],
+            "importance": importance, "arch": arch, "index": row["index"] if row else None,
+            "benchmark": {c: row[c] for c in COLUMNS} if row else None,
+        })  # fmt: skip
+    return records
+
+
+def _to_str(ops):
+    from isdarts.nb201 import to_str
+
+    return to_str(ops)
+
+
+def _darts_log(bench, cells: list[int]) -> list[dict]:
+    records = []
+    for epoch, cell in enumerate(cells, start=1):
+        row = bench.query(cell)
+        records.append({
+            "epoch": epoch, "train_loss": 1.5, "train_acc": 40.0, "lr": 0.025, "seconds": 1.0,
+            "masks": [[1] * len(OPS) for _ in range(6)], "importance": None, "arch": row["arch"],
+            "index": row["index"], "benchmark": {c: row[c] for c in COLUMNS},
+            "alphas": [[0.0] * len(OPS) for _ in range(6)],
+        })  # fmt: skip
+    return records
+
+
+def make_run(root, bench, method: str, seed: int, final: int, log: list[dict], profile="smoke"):
+    out = root / method / f"seed{seed}"
+    out.mkdir(parents=True)
+    row = bench.query(final)
+    result = {
+        "space": "nb201", "method": method, "dataset": "cifar10", "seed": seed, "profile": profile,
+        "data_source": "mirror: CIFAR-10, JPEG-q75 mirror (test)", "arch": row["arch"],
+        "index": row["index"], "benchmark": {c: row[c] for c in COLUMNS}, "epochs": len(log),
+        "wall_seconds": 12.5 + seed, "device": "cpu: test, 2 cores, 1 threads",
+        "torch_version": "2.x", "isdarts_version": "0.1.0", "order": "shuffle",
+        "benchmark_format": "isdarts-nb201-v1",
+    }  # fmt: skip
+    (out / "result.json").write_text(json.dumps(result))
+    (out / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in log))
+    return out
+
+
+@pytest.fixture()
+def runs(tmp_path, bench):
+    """Two IS-DARTS seeds (9930 and a neighbour) and two DARTS seeds collapsing to all-skip."""
+    other = bench.index(_to_str(["nor_conv_3x3"] * 6))
+    return [
+        make_run(tmp_path, bench, "isdarts", 0, ISDARTS_CELL, _isdarts_log(bench, ISDARTS_CELL)),
+        make_run(tmp_path, bench, "isdarts", 1, other, _isdarts_log(bench, other)),
+        make_run(tmp_path, bench, "darts", 0, SKIP_CELL, _darts_log(bench, [other, 11, SKIP_CELL])),
+        make_run(tmp_path, bench, "darts", 1, SKIP_CELL, _darts_log(bench, [284, SKIP_CELL, SKIP_CELL])),
+    ]
+
+
+def _evaluate_all(runs, bench, tmp_path):
+    paths = []
+    for run in runs:
+        rec = evaluate.evaluate(run, bench)
+        path = tmp_path / f"{rec['method']}-{rec['seed']}.json"
+        path.write_text(json.dumps(rec))
+        paths.append(path)
+    return paths
+
+
+def test_published_rows_match_the_benchmark(bench):
+    rows = published.load_published(PUBLISHED)
+    assert len(rows) == 15 and all(r.source for r in rows)
+    by_id = {r.id: r for r in rows}
+    for rid, cell in (("isdarts", ISDARTS_CELL), ("darts_v1", SKIP_CELL)):
+        looked_up = bench.query(cell)
+        assert all(round(looked_up[c], 2) == by_id[rid].mean[c] for c in COLUMNS), rid
+    assert published.match(rows, "nb201", "isdarts", "cifar10").id == "isdarts"
+    assert published.match(rows, "nb201", "darts", "cifar10").id == "darts_v1"
+    assert published.match(rows, "nb201", "isdarts", "cifar100") is None
+    assert by_id["rsps"].std["cifar10_test"] == 3.61 and by_id["isdarts"].std is None
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d["nb201"]["rows"][0].update(colour="red"), "unknown key(s) colour"),
+        (lambda d: d["nb201"]["rows"][1]["mean"].pop(), "expected a list of 6 numbers"),
+        (lambda d: d["nb201"]["rows"][2].pop("source"), "missing 'source'"),
+        (lambda d: d["nb201"]["rows"][3].update(id="optimum"), "duplicate id 'optimum'"),
+        (lambda d: d["nb201"]["rows"][2].update(ours="isdarts"), "a second row for ours: isdarts"),
+    ],
+)
+def test_published_file_errors_name_the_field(tmp_path, edit, message):
+    import yaml
+
+    data = yaml.safe_load(PUBLISHED.read_text())
+    edit(data)
+    bad = tmp_path / "published.yaml"
+    bad.write_text(yaml.safe_dump(data))
+    with pytest.raises(IsdartsError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        published.load_published(bad)
+
+
+def test_evaluate_looks_up_all_six_columns(runs, bench, tmp_path):
+    out = tmp_path / "evaluation.json"
+    assert main(["evaluate", "--run", str(runs[0]), "--out", str(out), "--bench", str(bench.path)]) == 0
+    rec = json.loads(out.read_text())
+    assert rec["index"] == ISDARTS_CELL and rec["method"] == "isdarts" and rec["seed"] == 0
+    assert rec["cifar10_test"] == pytest.approx(94.3633, abs=1e-3)
+    assert rec["wall_seconds"] == 12.5 and rec["data_source"].startswith("mirror")
+
+
+def test_evaluate_errors(tmp_path, bench):
+    with pytest.raises(IsdartsError, match="has not finished"):
+        evaluate.evaluate(tmp_path, bench)
+    (tmp_path / "result.json").write_text(json.dumps({"space": "nb201"}))
+    with pytest.raises(IsdartsError, match="missing key"):
+        evaluate.evaluate(tmp_path, bench)
+
+
+def test_aggregate_mean_std_and_differences(runs, bench, tmp_path):
+    evals = _evaluate_all(runs, bench, tmp_path)
+    table = aggregate.runs_table(evals)
+    assert list(table["method"]) == ["isdarts", "isdarts", "darts", "darts"]
+    assert list(table["seed"]) == [0, 1, 0, 1]
+    summary = aggregate.summary_table(table, published.load_published(PUBLISHED))
+    assert len(summary) == 2 * len(COLUMNS)
+    s = summary.set_index(["method", "metric"])
+    iso = table[table.method == "isdarts"]["cifar10_test"]
+    assert s.at[("isdarts", "cifar10_test"), "mean"] == pytest.approx(iso.mean())
+    assert s.at[("isdarts", "cifar10_test"), "std"] == pytest.approx(iso.std(ddof=1))
+    assert s.at[("isdarts", "cifar10_test"), "difference"] == pytest.approx(iso.mean() - 94.36)
+    assert s.at[("darts", "cifar10_test"), "std"] == pytest.approx(0.0)
+    assert s.at[("darts", "cifar10_test"), "difference"] == pytest.approx(54.2967 - 54.30, abs=1e-3)
+    assert s.at[("darts", "imagenet16_test"), "gap_to_optimum"] == pytest.approx(47.31 - 16.3222, abs=1e-3)
+    assert s.at[("darts", "cifar10_test"), "published_method"] == "DARTS (1st order)"
+    one = aggregate.summary_table(table[table.seed == 0], published.load_published(PUBLISHED))
+    assert one["std"].isna().all() and (one["n"] == 1).all()
+
+
+def test_aggregate_refuses_duplicates_and_mixed_profiles(runs, bench, tmp_path):
+    evals = _evaluate_all(runs, bench, tmp_path)
+    with pytest.raises(IsdartsError, match="two evaluations of isdarts cifar10 seed 0"):
+        aggregate.runs_table([evals[0], evals[0]])
+    rec = json.loads(evals[1].read_text())
+    rec["profile"] = "cpu"
+    evals[1].write_text(json.dumps(rec))
+    with pytest.raises(IsdartsError, match="several run profiles"):
+        aggregate.runs_table(evals)
+
+
+def test_figures_are_pngs(runs, tmp_path):
+    out = {k: tmp_path / f"{k}.png" for k in ("accuracy", "ops", "importance")}
+    rc = main(["figures", *map(str, runs), "--published", str(PUBLISHED),
+               *(x for k, p in out.items() for x in (f"--{k}", str(p)))])  # fmt: skip
+    assert rc == 0
+    for path in out.values():
+        data = path.read_bytes()
+        assert data.startswith(PNG) and len(data) > 10_000
+    darts_only = tmp_path / "importance-darts.png"
+    figures.make_figures(runs[2:], importance=darts_only)  # no shrink steps: a note, no error
+    assert darts_only.read_bytes().startswith(PNG)
+
+
+def test_importance_scores_parse():
+    assert figures._score("inf") == math.inf
+    assert math.isnan(figures._score(None))
+    assert figures._score(12.5) == 12.5
+
+
+def test_markdown_report(runs, bench, tmp_path):
+    evals = _evaluate_all(runs, bench, tmp_path)
+    runs_csv, summary_csv = tmp_path / "runs.csv", tmp_path / "summary.csv"
+    assert main(["aggregate", *map(str, evals), "--published", str(PUBLISHED),
+                 "--runs", str(runs_csv), "--summary", str(summary_csv)]) == 0  # fmt: skip
+    fig = tmp_path / "report" / "figures" / "accuracy.png"
+    figures.make_figures(runs, accuracy=fig)
+    out = tmp_path / "report" / "README.md"
+    assert main(["report", "--runs", str(runs_csv), "--summary", str(summary_csv),
+                 "--published", str(PUBLISHED), "--figures", str(fig), "--out", str(out)]) == 0  # fmt: skip
+    text = out.read_text()
+    lines = text.splitlines()
+    header = "| Method | C10 val | C10 test | C100 val | C100 test | IN16 val | IN16 test |"
+    assert header in lines
+    # our rows sit right below the published row they reproduce
+    i = next(n for n, line in enumerate(lines) if line.startswith("| IS-DARTS |"))
+    assert lines[i + 1].startswith("| **IS-DARTS, this harness** (`smoke`, 2 seeds)")
+    j = next(n for n, line in enumerate(lines) if line.startswith("| DARTS (1st order) |"))
+    assert lines[j + 1].startswith("| **DARTS (1st order), this harness**")
+    assert "**54.30±0.00**" in lines[j + 1]
+    assert "![Benchmark test accuracy of the current cell per epoch](figures/accuracy.png)" in text
+    # runs table: one row per run, the cell string's pipes escaped so the row keeps 8 cells
+    run_rows = [line for line in lines if "`\\|" in line]
+    assert len(run_rows) == 4
+    assert all(line.replace("\\|", "").count("|") == 9 for line in run_rows)
+    assert "12 s" in text and "JPEG-q75" in text
+    summary = pd.read_csv(summary_csv)
+    assert set(summary["method"]) == {"isdarts", "darts"}
