@@ -2,6 +2,10 @@
 # published rows (config/published.yaml) and the difference to each.
 
 
+localrules:
+    aggregate,
+
+
 rule aggregate:
     input:
         evaluations=all_evaluations,

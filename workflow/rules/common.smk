@@ -90,8 +90,17 @@ def data_root_of(path):
 
 
 def get_final_output():
-    folder = REPORT.format(profile=config["profile"])
+    """The report, and every run's own files: Snakemake regenerates a missing file only when
+    it is requested, so naming them here makes a deleted run (or its result.json alone) rerun
+    that search and what depends on it, and nothing else."""
+    profile = config["profile"]
+    folder = REPORT.format(profile=profile)
     return [
+        *(
+            f"{run}/{name}"
+            for run in run_dirs(profile)
+            for name in ("result.json", "evaluation.json")
+        ),
         f"{folder}/README.md",
         f"{folder}/runs.csv",
         f"{folder}/summary.csv",

@@ -1,6 +1,11 @@
 # Data preparation: the only step that may download (official CIFAR when no mirror exists).
 
 
+localrules:
+    prepare_dataset,
+    prepare_benchmark,
+
+
 rule prepare_dataset:
     output:
         meta=f"{DATA}/{{dataset}}/meta.json",

@@ -1,6 +1,10 @@
 # NAS-Bench-201: the benchmark look-up of the final cell on all three data sets.
 
 
+localrules:
+    evaluate,
+
+
 rule evaluate:
     input:
         result=f"{RUN}/result.json",

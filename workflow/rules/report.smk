@@ -2,6 +2,11 @@
 # The logs are read from beside each result.json (see search.smk for why they are undeclared).
 
 
+localrules:
+    figures,
+    report,
+
+
 rule figures:
     input:
         results=all_results,

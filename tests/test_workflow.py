@@ -1,0 +1,181 @@
+"""The Snakemake workflow for real: the smoke DAG end to end (a subprocess `snakemake --cores 2`
+in a temporary working directory), reruns, a deleted run, an interrupted run, the config
+schema and the SLURM profile. About two minutes on 2 cores."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from isdarts.nb201 import COLUMNS
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+SMOKE = REPO / "config" / "smoke.yaml"
+METHODS, SEEDS = ("isdarts", "darts"), (0, 1)  # as in config/smoke.yaml
+FIGURES = ("accuracy", "ops", "importance")
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def data_root():
+    """The repository's prepared data (CIFAR-10 and the benchmark table), prepared if missing."""
+    from isdarts import data
+    from isdarts.data.sources import data_root
+
+    data.prepare("cifar10")
+    data.copy_benchmark_files()
+    return data_root().resolve()
+
+
+def snakemake_cmd(workdir: Path, data_root: Path, *args: str, configfile: Path = SMOKE,
+                  config: tuple[str, ...] = (), profile: str = "default") -> list[str]:  # fmt: skip
+    return [
+        str(BIN / "snakemake"), "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+        "--configfile", str(configfile), "--config", f"data_root={data_root}", *config,
+        "--workflow-profile", str(REPO / "workflow" / "profiles" / profile), "--cores", "2", *args,
+    ]  # fmt: skip
+
+
+def env() -> dict[str, str]:
+    """The rules call `python -m isdarts`: put this interpreter first on PATH."""
+    e = dict(os.environ)
+    e["PATH"] = f"{BIN}{os.pathsep}{e.get('PATH', '')}"
+    return e
+
+
+def snakemake(workdir, data_root, *args, check=True, **kw) -> subprocess.CompletedProcess:
+    proc = subprocess.run(snakemake_cmd(workdir, data_root, *args, **kw), cwd=workdir, env=env(),
+                          capture_output=True, text=True, timeout=600)  # fmt: skip
+    if check and proc.returncode != 0:
+        pytest.fail(f"snakemake {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+    return proc
+
+
+def job_counts(output: str) -> dict[str, int]:
+    """The 'Job stats' table of a (dry) run: rule -> number of jobs."""
+    if "Nothing to be done" in output:
+        return {}
+    table = output.split("Job stats:", 1)[1].split("\n\n", 1)[0]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M) if m[1] != "total"}
+
+
+def run_dir(workdir: Path, method: str, seed: int) -> Path:
+    return workdir / "results" / "smoke" / "nb201" / method / "cifar10" / f"seed{seed}"
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory, data_root):
+    workdir = tmp_path_factory.mktemp("smoke-dag")
+    start = time.perf_counter()
+    snakemake(workdir, data_root)
+    print(f"smoke DAG: {time.perf_counter() - start:.1f} s wall on {os.cpu_count()} cores")
+    return workdir
+
+
+def test_smoke_dag_writes_table_and_figures(smoke):
+    report = smoke / "reports" / "smoke"
+    runs = pd.read_csv(report / "runs.csv")
+    assert sorted(zip(runs["method"], runs["seed"], strict=True)) == sorted(
+        (m, s) for m in METHODS for s in SEEDS
+    )
+    assert set(runs["profile"]) == {"smoke"} and runs[list(COLUMNS)].notna().all().all()
+    summary = pd.read_csv(report / "summary.csv")
+    assert len(summary) == len(METHODS) * len(COLUMNS) and (summary["n"] == len(SEEDS)).all()
+    pub = summary.set_index(["method", "metric"])["published_mean"]
+    assert pub[("isdarts", "cifar10_test")] == 94.36 and pub[("darts", "cifar10_test")] == 54.30
+    text = (report / "README.md").read_text()
+    assert "| Method | C10 val | C10 test | C100 val | C100 test | IN16 val | IN16 test |" in text
+    assert "**IS-DARTS, this harness** (`smoke`, 2 seeds)" in text
+    assert "**DARTS (1st order), this harness** (`smoke`, 2 seeds)" in text
+    for name in FIGURES:
+        png = report / "figures" / f"{name}.png"
+        assert png.read_bytes().startswith(PNG) and png.stat().st_size > 10_000
+        assert f"(figures/{name}.png)" in text
+    for m in METHODS:
+        for s in SEEDS:
+            assert (run_dir(smoke, m, s) / "evaluation.json").is_file()
+            assert (smoke / "logs" / "smoke" / "search" / "nb201" / m / "cifar10" / f"seed{s}.log").is_file()
+
+
+def test_rerun_does_nothing(smoke, data_root):
+    out = snakemake(smoke, data_root, "-n").stdout
+    assert "Nothing to be done" in out
+
+
+def test_deleting_one_run_reruns_only_that_run_and_the_aggregation(smoke, data_root):
+    files = sorted(smoke.glob("results/smoke/nb201/*/cifar10/seed*/*.json"))
+    before = {f: f.stat().st_mtime_ns for f in files}
+    gone = run_dir(smoke, "isdarts", 1)
+    for f in gone.iterdir():
+        f.unlink()
+    gone.rmdir()
+    planned = job_counts(snakemake(smoke, data_root, "-n").stdout)
+    assert planned == {"search": 1, "evaluate": 1, "aggregate": 1, "figures": 1, "report": 1, "all": 1}
+    snakemake(smoke, data_root)
+    for f, mtime in before.items():
+        if f.parent == gone:
+            assert f.is_file() and f.stat().st_mtime_ns != mtime
+        else:
+            assert f.stat().st_mtime_ns == mtime, f"{f} was rewritten"
+    assert "Nothing to be done" in snakemake(smoke, data_root, "-n").stdout
+
+
+def test_interrupted_search_leaves_no_finished_looking_output(tmp_path, data_root):
+    target = "results/smoke/nb201/isdarts/cifar10/seed0/result.json"
+    proc = subprocess.Popen(snakemake_cmd(tmp_path, data_root, target), cwd=tmp_path, env=env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)  # fmt: skip
+    log = tmp_path / "results" / "smoke" / "nb201" / "isdarts" / "cifar10" / "seed0" / "log.jsonl"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            if log.is_file() and len(log.read_text().splitlines()) >= 2:
+                break
+            time.sleep(0.2)
+        assert proc.poll() is None, "the search finished before it could be interrupted"
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: snakemake and its job
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert not (tmp_path / target).exists()
+    planned = job_counts(snakemake(tmp_path, data_root, "-n", target).stdout)
+    assert planned.get("search") == 1
+
+
+@pytest.mark.parametrize(
+    ("override", "field"),
+    [("seedz=[1]", "seedz"), ("profile=huge", "profile"), ("methods=[enas]", "methods"),
+     ("seeds=[-1]", "seeds")],  # fmt: skip
+)
+def test_config_schema_rejects_bad_keys_and_values(tmp_path, data_root, override, field):
+    proc = snakemake(tmp_path, data_root, "-n", config=(override,), check=False)
+    assert proc.returncode != 0
+    out = proc.stdout + proc.stderr
+    assert "Error validating config file" in out and field in out
+    assert not (tmp_path / "results").exists()
+
+
+def test_slurm_profile_parses_with_the_paper_config(tmp_path):
+    proc = subprocess.run(
+        [str(BIN / "snakemake"), "--snakefile", str(REPO / "Snakefile"), "-n",
+         "--workflow-profile", str(REPO / "workflow" / "profiles" / "slurm"),
+         "--configfile", str(REPO / "config" / "paper.yaml")],
+        cwd=tmp_path, env=env(), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    counts = job_counts(proc.stdout)
+    assert counts["search"] == 10 and counts["evaluate"] == 10 and counts["report"] == 1
+    assert "gpu=1" in proc.stdout and "--profile " in proc.stdout
