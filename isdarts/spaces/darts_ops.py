@@ -52,6 +52,28 @@ class ReLUConvBN(nn.Sequential):
         )
 
 
+class DepthwiseConv(nn.Conv2d):
+    """Depthwise convolution. On CPU a dilation-2 kernel with even padding is computed as an
+    ordinary (undilated) depthwise convolution of the polyphase components of the input
+    (``pixel_unshuffle``), which is the same sum of the same products and 2-3x faster
+    backward than PyTorch's CPU dilated kernels."""
+
+    def __init__(self, C: int, kernel: int, stride: int, padding: int, dilation: int) -> None:
+        super().__init__(C, C, kernel, stride, padding, dilation=dilation, groups=C, bias=False)
+        self.polyphase = dilation == 2 and padding % 2 == 0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, w = x.shape[-2:]
+        if not (self.polyphase and x.device.type == "cpu" and h % 2 == 0 and w % 2 == 0):
+            return super().forward(x)
+        pad = self.padding[0] // 2
+        if self.stride[0] == 2:  # only the even phase is ever read
+            return F.conv2d(x[:, :, ::2, ::2], self.weight, padding=pad, groups=self.groups)
+        y = F.conv2d(F.pixel_unshuffle(x, 2), self.weight.repeat_interleave(4, 0), padding=pad,
+                     groups=4 * self.groups)
+        return F.pixel_shuffle(y, 2)
+
+
 class DilConv(nn.Sequential):
     """ReLU, depthwise (dilated) convolution, pointwise convolution, batch norm."""
 
@@ -59,8 +81,7 @@ class DilConv(nn.Sequential):
                  dilation: int, affine: bool = True) -> None:
         super().__init__(
             nn.ReLU(inplace=False),
-            nn.Conv2d(C_in, C_in, kernel, stride, padding, dilation=dilation, groups=C_in,
-                      bias=False),
+            DepthwiseConv(C_in, kernel, stride, padding, dilation),
             nn.Conv2d(C_in, C_out, 1, bias=False),
             bn(C_out, affine),
         )
