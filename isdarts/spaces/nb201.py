@@ -69,12 +69,13 @@ class SearchCell(nn.Module):
 
     def _conv_group(self, src: torch.Tensor, e_list: list[int], name: str, pad: int):
         """One convolution for the ``name`` op of all edges in ``e_list`` (same input), then
-        one batch norm; returns the output viewed as [B, len(e_list), C, H, W]."""
-        weight = torch.cat([self.edges[e][name][1].weight for e in e_list], 0)
+        one batch norm; returns the output [B, len(e_list) * C, H, W]."""
+        if len(e_list) == 1:
+            weight = self.edges[e_list[0]][name][1].weight
+        else:
+            weight = torch.cat([self.edges[e][name][1].weight for e in e_list], 0)
         y = F.conv2d(src, weight, padding=pad)
-        y = F.batch_norm(y, None, None, training=True, momentum=0.0, eps=1e-5)
-        b, _, h, wd = y.shape
-        return y.view(b, len(e_list), self.C, h, wd)
+        return F.batch_norm(y, None, None, training=True, momentum=0.0, eps=1e-5)
 
     def forward_fast(
         self, x: torch.Tensor, mask: Mask, w: torch.Tensor | None, probe=None, cell: int = 0
@@ -116,9 +117,11 @@ class SearchCell(nn.Module):
                         continue
                     y = self._conv_group(relu, edges, name, pad)
                     if probe is not None:
-                        probe.fast(cell, edges, k, y)
-                    for n, e in enumerate(edges):
-                        add(e, k, y[:, n])
+                        b, _, h, wd = y.shape
+                        probe.fast(cell, edges, k, y.view(b, len(edges), self.C, h, wd))
+                    # split (not select) so that the backward is one cat in y's memory format
+                    for e, part in zip(edges, y.split(self.C, dim=1)):
+                        add(e, k, part)
             nodes.append(_node_sum(terms[j + 1], src, w is None))
         return nodes[-1]
 
