@@ -11,6 +11,15 @@ from isdarts.spaces.darts_eval import EvalNetConfig, NetworkCIFAR, count_params,
 from isdarts.spaces.darts_ops import DARTS_OPS, PARAMETER_FREE, PRIMITIVES, make_op
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny tensors: with the 2 cores shared, 2 threads run up to 30x slower than 1."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.mark.parametrize("stride", [1, 2])
 @pytest.mark.parametrize("affine", [True, False])
 @pytest.mark.parametrize("name", PRIMITIVES)

@@ -9,6 +9,10 @@ DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
 
 
 def _search(args: argparse.Namespace) -> int:
+    if args.space == "darts":  # profiles: config/profiles/darts-search-<name>.yaml
+        from isdarts.darts_search import search_cli
+
+        return search_cli(args)
     from isdarts.search.profile import load_profile
     from isdarts.search.run import SearchRequest, run_search
 
@@ -51,7 +55,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         description="Run one NAS-Bench-201 search and write result.json, log.jsonl and "
         "checkpoint.pt into --out. Rerunning resumes; a finished run is not repeated.",
     )
-    p.add_argument("--space", default="nb201", choices=["nb201"], help="search space")
+    p.add_argument("--space", default="nb201", choices=["nb201", "darts"], help="search space")
     p.add_argument("--method", required=True, choices=["isdarts", "darts"])
     p.add_argument(
         "--dataset",

@@ -77,40 +77,45 @@ _CHECKS: dict[str, Any] = {
 assert set(_CHECKS) == {f.name for f in fields(TrainProfile)} - {"name"}
 
 
-def resolve_train_profile(name_or_path: str | os.PathLike) -> Path:
-    """A YAML path as given, else ``config/profiles/darts-train-<name>.yaml`` under the current
-    directory, then under the repository root."""
-    p = Path(name_or_path)
-    if p.suffix in (".yaml", ".yml"):
-        if p.is_file():
-            return p
-        raise IsdartsError(f"training profile file {p} not found")
-    stem = str(name_or_path)
-    stem = stem if stem.startswith(PREFIX) else PREFIX + stem
-    repo = Path(__file__).resolve().parents[2]
-    for base in (Path.cwd(), repo):
-        cand = base / PROFILE_DIR / f"{stem}.yaml"
-        if cand.is_file():
-            return cand
-    raise IsdartsError(f"training profile '{name_or_path}' not found as ./{PROFILE_DIR}/{stem}.yaml "
-                       f"or {repo / PROFILE_DIR / (stem + '.yaml')} (names: smoke, cpu, paper)")
-
-
-def load_train_profile(name_or_path: str | os.PathLike) -> TrainProfile:
-    path = resolve_train_profile(name_or_path)
+def read_checked(path: Path, checks: dict[str, Any], example: str) -> dict[str, Any]:
+    """The YAML mapping in ``path``, every key known to ``checks`` and every value accepted."""
     try:
         raw = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
         raise IsdartsError(f"{path}: not valid YAML ({exc})") from None
     if not isinstance(raw, dict):
-        raise IsdartsError(f"{path}: expected a mapping of training settings")
+        raise IsdartsError(f"{path}: expected a mapping of settings")
     for key, value in raw.items():
-        if key not in _CHECKS:
+        if key not in checks:
             raise IsdartsError(f"{path}: unknown key '{key}' (expected one of "
-                               f"{', '.join(sorted(_CHECKS))})")
-        if not _CHECKS[key](value):
-            raise IsdartsError(f"{path}: bad value {value!r} for '{key}' "
-                               "(see config/profiles/darts-train-paper.yaml)")
+                               f"{', '.join(sorted(checks))})")
+        if not checks[key](value):
+            raise IsdartsError(f"{path}: bad value {value!r} for '{key}' (see {example})")
+    return raw
+
+
+def resolve_prefixed(name_or_path: str | os.PathLike, prefix: str, what: str) -> Path:
+    """A YAML path as given, else ``config/profiles/<prefix><name>.yaml`` under the current
+    directory, then under the repository root."""
+    p = Path(name_or_path)
+    if p.suffix in (".yaml", ".yml"):
+        if p.is_file():
+            return p
+        raise IsdartsError(f"{what} file {p} not found")
+    stem = str(name_or_path)
+    stem = stem if stem.startswith(prefix) else prefix + stem
+    repo = Path(__file__).resolve().parents[2]
+    for base in (Path.cwd(), repo):
+        cand = base / PROFILE_DIR / f"{stem}.yaml"
+        if cand.is_file():
+            return cand
+    raise IsdartsError(f"{what} '{name_or_path}' not found as ./{PROFILE_DIR}/{stem}.yaml "
+                       f"or {repo / PROFILE_DIR / (stem + '.yaml')} (names: smoke, cpu, paper)")
+
+
+def load_train_profile(name_or_path: str | os.PathLike) -> TrainProfile:
+    path = resolve_prefixed(name_or_path, PREFIX, "training profile")
+    raw = read_checked(path, _CHECKS, "config/profiles/darts-train-paper.yaml")
     name = path.stem[len(PREFIX):] if path.stem.startswith(PREFIX) else path.stem
     prof = TrainProfile(name=name, **raw)
     if prof.warmup_epochs >= prof.epochs:
