@@ -168,10 +168,11 @@ def test_config_schema_rejects_bad_keys_and_values(tmp_path, data_root, override
     assert not (tmp_path / "results").exists()
 
 
-def test_slurm_profile_parses_with_the_paper_config(tmp_path):
+@pytest.mark.parametrize("profile", ["slurm", "gpu"])
+def test_cluster_and_gpu_profiles_parse_with_the_paper_config(tmp_path, profile):
     proc = subprocess.run(
         [str(BIN / "snakemake"), "--snakefile", str(REPO / "Snakefile"), "-n",
-         "--workflow-profile", str(REPO / "workflow" / "profiles" / "slurm"),
+         "--workflow-profile", str(REPO / "workflow" / "profiles" / profile),
          "--configfile", str(REPO / "config" / "paper.yaml")],
         cwd=tmp_path, env=env(), capture_output=True, text=True, timeout=120,
     )  # fmt: skip
