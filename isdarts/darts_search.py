@@ -148,8 +148,9 @@ def _remaining(mask) -> list[list[int]]:
              for i in range(4)] for t in range(len(KINDS))]
 
 
-def run_darts_search(req: DartsSearchRequest) -> dict:
-    """Run (or resume, or skip if finished) one DARTS-space search; returns the result dict."""
+def run_darts_search(req: DartsSearchRequest, on_epoch_end=None) -> dict:
+    """Run (or resume, or skip if finished) one DARTS-space search; returns the result dict.
+    ``on_epoch_end(epoch)`` runs after each epoch's checkpoint (tests use it to kill a run)."""
     result_path, ckpt_path, log_path = (req.out / n for n in ("result.json", "checkpoint.pt", "log.jsonl"))
     if result_path.is_file():
         print(f"isdarts: {result_path} exists; nothing to do", file=sys.stderr)
@@ -235,6 +236,8 @@ def run_darts_search(req: DartsSearchRequest) -> dict:
             f.write(json.dumps(row, allow_nan=False) + "\n")
         print(f"{desc} loss {stats.loss:.4f} acc {stats.acc:.2f}% lr {lr:.5f} {row['seconds']:.1f}s "
               f"candidates/node {row['remaining'][0]}", file=sys.stderr)
+        if on_epoch_end is not None:
+            on_epoch_end(e + 1)
 
     final = state["log"][-1]["genotype"]
     if final is None:

@@ -83,7 +83,21 @@ def test_removed_ops_change_nothing_but_their_own_term() -> None:
     assert net(x, None, w).shape == (2, 10)
 
 
-def test_cli_search_smoke_end_to_end(cifar10, tmp_path, capsys) -> None:
+def _kill_at(n: int):
+    def hook(epoch: int) -> None:
+        if epoch == n:
+            raise KeyboardInterrupt
+
+    return hook
+
+
+def _losses(folder) -> list[float]:
+    return [json.loads(x)["train_loss"] for x in (folder / "log.jsonl").read_text().splitlines()]
+
+
+def test_cli_search_smoke_end_to_end_and_resume(cifar10, tmp_path, capsys) -> None:
+    from isdarts.darts_search import DartsSearchRequest, run_darts_search
+
     out = tmp_path / "s"
     assert main(["search", "--space", "darts", "--method", "isdarts", "--profile", "smoke",
                  "--seed", "1", "--out", str(out)]) == 0
@@ -96,6 +110,24 @@ def test_cli_search_smoke_end_to_end(cifar10, tmp_path, capsys) -> None:
     assert "params_m" in capsys.readouterr().out
     png = tmp_path / "g.png"
     assert main(["genotype", str(out / "result.json"), "--plot", str(png)]) == 0
+
+    req = DartsSearchRequest("isdarts", 1, load_search_profile("smoke"), tmp_path / "killed")
+    with pytest.raises(KeyboardInterrupt):
+        run_darts_search(req, on_epoch_end=_kill_at(4))  # mid-shrink: masks in the checkpoint
+    assert run_darts_search(req)["genotype"] == result["genotype"]
+    assert _losses(tmp_path / "killed") == _losses(out)
+
+
+def test_darts_baseline_resume_after_kill(cifar10, tmp_path) -> None:
+    from isdarts.darts_search import DartsSearchRequest, run_darts_search
+
+    prof = load_search_profile("smoke")
+    full = run_darts_search(DartsSearchRequest("darts", 2, prof, tmp_path / "full"))
+    req = DartsSearchRequest("darts", 2, prof, tmp_path / "killed")
+    with pytest.raises(KeyboardInterrupt):
+        run_darts_search(req, on_epoch_end=_kill_at(1))
+    assert run_darts_search(req)["genotype"] == full["genotype"]
+    assert _losses(tmp_path / "killed") == _losses(tmp_path / "full")
 
 
 def test_search_profiles_load_and_validate(tmp_path) -> None:
