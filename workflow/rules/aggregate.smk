@@ -26,6 +26,9 @@ rule aggregate:
     conda:
         "../envs/isdarts.yaml"
     threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
     shell:
         "python -m isdarts aggregate {input.evaluations} --published {input.published}"
         " --runs {output.runs} --summary {output.summary} > {log} 2>&1"

@@ -13,6 +13,10 @@ rule prepare_dataset:
         "logs/data/{dataset}.log",
     conda:
         "../envs/isdarts.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
     params:
         root=lambda wildcards, output: data_root_of(output.meta),
     shell:
@@ -27,6 +31,10 @@ rule prepare_benchmark:
         "logs/data/nb201.log",
     conda:
         "../envs/isdarts.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     params:
         root=lambda wildcards, output: data_root_of(output.table),
     shell:

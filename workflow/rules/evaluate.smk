@@ -16,6 +16,9 @@ rule evaluate:
     conda:
         "../envs/isdarts.yaml"
     threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
     shell:
         "python -m isdarts evaluate --run {input.result} --bench {input.table}"
         " --out {output.evaluation} > {log} 2>&1"

@@ -32,6 +32,9 @@ rule figures:
     conda:
         "../envs/isdarts.yaml"
     threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
     shell:
         "python -m isdarts figures {input.results} --published {input.published}"
         " --accuracy {output.accuracy} --ops {output.ops} --importance {output.importance}"
@@ -53,6 +56,9 @@ rule report:
     conda:
         "../envs/isdarts.yaml"
     threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
     shell:
         "python -m isdarts report --runs {input.runs} --summary {input.summary}"
         " --published {input.published} --figures {input.figures} --out {output.readme}"
