@@ -15,7 +15,9 @@ def _genotype(args: argparse.Namespace) -> int:
     if args.plot:
         from isdarts.plot_cell import plot_genotype
 
-        plot_genotype(g, args.plot, title=f"{args.genotype} ({size:.2f} M params at "
+        from pathlib import Path
+
+        plot_genotype(g, args.plot, title=f"{Path(args.genotype).name} ({size:.2f} M params at "
                       f"C={args.channels}, {args.layers} cells)")
     if args.json:
         print(json.dumps({"name": str(args.genotype), "genotype": g.to_dict(),
