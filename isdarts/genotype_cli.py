@@ -13,9 +13,9 @@ def _genotype(args: argparse.Namespace) -> int:
     g = load_genotype(args.genotype)
     size = params_m(g, args.channels, args.layers)
     if args.plot:
-        from isdarts.plot_cell import plot_genotype
-
         from pathlib import Path
+
+        from isdarts.plot_cell import plot_genotype
 
         plot_genotype(g, args.plot, title=f"{Path(args.genotype).name} ({size:.2f} M params at "
                       f"C={args.channels}, {args.layers} cells)")
