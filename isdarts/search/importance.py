@@ -8,8 +8,8 @@ zero variance gives +inf in both forms (0/0 counts as +inf, so ``none`` is alway
 first).
 
 The score is a mean of ``1 / sigma^4`` over pixels, dominated by pixels whose channel
-variance is tiny, where float32 cancellation errors reach tens of percent; both probes
-therefore compute it in float64.
+variance is small; the fast probe computes the variance in two passes (float32) and the rest in
+float64, the reference probe everything in float64.
 """
 
 from __future__ import annotations
@@ -42,7 +42,9 @@ class ImportanceProbe:
     def fast(self, cell: int, edges: list[int], k: int, y: torch.Tensor) -> None:
         """Outputs of op ``k`` on ``edges`` stacked as [B, len(edges), C, H, W]."""
         c = y.shape[2]
-        var = y.double().var(dim=2)
+        t = y.movedim(2, -1)  # channels innermost: stride 1 for channels-last outputs
+        d = t - t.mean(-1, keepdim=True)  # two passes: no cancellation as in E[x^2] - E[x]^2
+        var = d.square_().sum(-1).double().div_(c - 1)  # [B, n, H, W]; torch.var is ~5x slower
         per_sample = (3.0 * (c - 1) / c / var.square()).mean(dim=(2, 3))  # [B, n]
         self.sums[cell, edges, k] += per_sample.sum(0)
 
