@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
+from isdarts.errors import IsdartsError
+
 DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
+
+
+def _with_threads(profile, threads: int | None):
+    if threads is None:
+        return profile
+    if threads < 1:
+        raise IsdartsError(f"--threads {threads}: expected a positive number")
+    return dataclasses.replace(profile, threads=threads)
 
 
 def _search(args: argparse.Namespace) -> int:
@@ -20,7 +31,7 @@ def _search(args: argparse.Namespace) -> int:
         method=args.method,
         dataset=args.dataset,
         seed=args.seed,
-        profile=load_profile(args.profile),
+        profile=_with_threads(load_profile(args.profile), args.threads),
         out=Path(args.out),
         data_root=args.data_root,
         device=args.device,
@@ -72,6 +83,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--data-root", help="data root (default $ISDARTS_DATA or ./data)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument(
+        "--threads",
+        type=int,
+        help="torch threads (default: the profile's 'threads'); not part of the "
+        "checkpoint identity, so a run may resume with another value",
+    )
     p.add_argument("--bench", help="NAS-Bench-201 table (default: data root, else the mirror)")
     p.set_defaults(func=_search)
     return p

@@ -55,7 +55,7 @@ class SearchRequest:
             "method": self.method,
             "dataset": self.dataset,
             "seed": self.seed,
-            "profile": profile_dict(self.profile),
+            "profile": {k: v for k, v in profile_dict(self.profile).items() if k != "threads"},
         }
 
 
