@@ -27,6 +27,7 @@ from isdarts._io import atomic_write, write_json_atomic, write_text_atomic
 from isdarts.data import load_dataset, load_split
 from isdarts.data.loader import BatchLoader
 from isdarts.errors import IsdartsError
+from isdarts.runtime import device_name, fixed_subset, select_device
 from isdarts.search.importance import shrink_points
 from isdarts.search.train import NonFiniteLoss, cosine_lr, train_epoch
 from isdarts.spaces.darts_eval import params_m
@@ -43,7 +44,6 @@ from isdarts.spaces.darts_supernet import (
     shrink_nodes,
 )
 from isdarts.train.profile import _int, _num, read_checked, resolve_prefixed
-from isdarts.train.run import device_name, device_of, subset
 
 IMPORTANCE_EPOCH_OFFSET = 10_000  # the importance pass after epoch e draws from (seed, 10000 + e)
 
@@ -125,11 +125,11 @@ def _loaders(req: DartsSearchRequest, device: torch.device):
     kw = dict(mean=ds.mean, std=ds.std, device=device, augment=True,
               shuffle=prof.order == "shuffle", seed=req.seed, channels_last=prof.channels_last)
     if req.method == "isdarts":
-        idx = subset(len(ds.train_labels), prof.train_subset)
+        idx = fixed_subset(len(ds.train_labels), prof.train_subset)
         return BatchLoader(ds.train_images[idx], ds.train_labels[idx], prof.batch_size, **kw), None, ds
     tr, va = load_split("cifar10", req.data_root)
     half = None if prof.train_subset is None else prof.train_subset // 2
-    tr, va = tr[subset(len(tr), half)], va[subset(len(va), half)]
+    tr, va = tr[fixed_subset(len(tr), half)], va[fixed_subset(len(va), half)]
     train = BatchLoader(ds.train_images[tr], ds.train_labels[tr], prof.batch_size, **kw)
     kw["seed"] = req.seed + 7_919
     return train, BatchLoader(ds.train_images[va], ds.train_labels[va], prof.batch_size, **kw), ds
@@ -160,7 +160,7 @@ def run_darts_search(req: DartsSearchRequest, on_epoch_end=None) -> dict:
     prof, darts = req.profile, req.method == "darts"
     if prof.threads is not None:
         torch.set_num_threads(prof.threads)
-    device = device_of(req.device)
+    device = select_device(req.device)
     start = time.perf_counter()
     train, valid, ds = _loaders(req, device)
     torch.manual_seed(req.seed)

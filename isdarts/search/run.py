@@ -27,6 +27,7 @@ from isdarts.data.loader import BatchLoader
 from isdarts.errors import IsdartsError
 from isdarts.nb201 import COLUMNS, Benchmark, to_str
 from isdarts.nb201.arch import OPS as OP_NAMES
+from isdarts.runtime import device_name, fixed_subset, select_device
 from isdarts.search.importance import measure_importance, shrink, shrink_points, strongest
 from isdarts.search.profile import Profile, profile_dict
 from isdarts.search.train import NonFiniteLoss, cosine_lr, train_epoch
@@ -59,22 +60,6 @@ class SearchRequest:
         }
 
 
-def _device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise IsdartsError("--device cuda: no CUDA device is available")
-    return torch.device(name)
-
-
-def _subset(idx: np.ndarray, n: int | None) -> np.ndarray:
-    """The first ``n`` of a fixed (seed-independent) permutation, kept in ascending order."""
-    if n is None or n >= len(idx):
-        return idx
-    perm = np.random.default_rng(0).permutation(len(idx))[:n]
-    return idx[np.sort(perm)]
-
-
 def _loaders(
     req: SearchRequest, device: torch.device
 ) -> tuple[BatchLoader, BatchLoader | None, str, int]:
@@ -90,12 +75,13 @@ def _loaders(
         channels_last=prof.channels_last,
     )
     if req.method == "isdarts":
-        idx = _subset(np.arange(len(ds.train_labels)), prof.train_subset)
+        idx = fixed_subset(len(ds.train_labels), prof.train_subset)
         train = BatchLoader(ds.train_images[idx], ds.train_labels[idx], prof.batch_size, **kw)
         return train, None, ds.source, ds.num_classes
     train_idx, valid_idx = load_split(req.dataset, req.data_root)
     half = None if prof.train_subset is None else prof.train_subset // 2
-    train_idx, valid_idx = _subset(train_idx, half), _subset(valid_idx, half)
+    train_idx = train_idx[fixed_subset(len(train_idx), half)]
+    valid_idx = valid_idx[fixed_subset(len(valid_idx), half)]
     train = BatchLoader(
         ds.train_images[train_idx], ds.train_labels[train_idx], prof.batch_size, **kw
     )
@@ -144,7 +130,7 @@ def run_search(req: SearchRequest) -> dict:
     prof = req.profile
     if prof.threads is not None:
         torch.set_num_threads(prof.threads)
-    device = _device(req.device)
+    device = select_device(req.device)
     start = time.perf_counter()
     bench = Benchmark.load(req.bench)
     train, valid, source, num_classes = _loaders(req, device)
@@ -292,7 +278,7 @@ def run_search(req: SearchRequest) -> dict:
         "benchmark": final["benchmark"],
         "epochs": epochs,
         "wall_seconds": state["elapsed"],
-        "device": _device_name(device),
+        "device": device_name(device),
         "torch_version": torch.__version__,
         "isdarts_version": isdarts.__version__,
         "order": prof.order,
@@ -302,20 +288,3 @@ def run_search(req: SearchRequest) -> dict:
     }
     write_json_atomic(result_path, result)
     return result
-
-
-def _device_name(device: torch.device) -> str:
-    if device.type == "cuda":
-        return f"cuda: {torch.cuda.get_device_name(device)}"
-    import os
-    import platform
-
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"cpu: {model}, {os.cpu_count()} cores, {torch.get_num_threads()} threads"

@@ -21,7 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -32,6 +31,7 @@ from isdarts.data import load_dataset
 from isdarts.data.loader import BatchLoader
 from isdarts.errors import IsdartsError
 from isdarts.genotype import Genotype
+from isdarts.runtime import device_name, fixed_subset, select_device
 from isdarts.spaces.darts_eval import EvalNetConfig, NetworkCIFAR, count_params, params_m
 from isdarts.train.profile import TrainProfile, train_profile_dict
 
@@ -61,38 +61,6 @@ def epoch_lr(e: int, prof: TrainProfile) -> float:
     span = prof.epochs - prof.warmup_epochs
     t = (e - prof.warmup_epochs) / span
     return prof.lr_min + 0.5 * (prof.lr - prof.lr_min) * (1 + math.cos(math.pi * t))
-
-
-def subset(n_total: int, n: int | None) -> np.ndarray:
-    """Indices of the first ``n`` of a fixed (seed-independent) permutation, ascending."""
-    if n is None or n >= n_total:
-        return np.arange(n_total)
-    return np.sort(np.random.default_rng(0).permutation(n_total)[:n])
-
-
-def device_of(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise IsdartsError("--device cuda: no CUDA device is available")
-    return torch.device(name)
-
-
-def device_name(device: torch.device) -> str:
-    if device.type == "cuda":
-        return f"cuda: {torch.cuda.get_device_name(device)}"
-    import os
-    import platform
-
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"cpu: {model}, {os.cpu_count()} cores, {torch.get_num_threads()} threads"
 
 
 def train_one_epoch(net: NetworkCIFAR, loader: BatchLoader, epoch: int, opt: torch.optim.Optimizer,
@@ -141,10 +109,11 @@ def run_training(req: TrainRequest, on_epoch_end: EpochHook | None = None) -> di
     prof = req.profile
     if prof.threads is not None:
         torch.set_num_threads(prof.threads)
-    device = device_of(req.device)
+    device = select_device(req.device)
     start = time.perf_counter()
     ds = load_dataset(req.dataset, req.data_root)
-    tr, te = subset(len(ds.train_labels), prof.train_subset), subset(len(ds.test_labels), prof.test_subset)
+    tr = fixed_subset(len(ds.train_labels), prof.train_subset)
+    te = fixed_subset(len(ds.test_labels), prof.test_subset)
     kw = dict(mean=ds.mean, std=ds.std, device=device, channels_last=prof.channels_last)
     train = BatchLoader(ds.train_images[tr], ds.train_labels[tr], prof.batch_size, augment=True,
                         cutout=prof.cutout, shuffle=True, seed=req.seed, **kw)
