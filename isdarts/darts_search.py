@@ -27,6 +27,7 @@ from isdarts._io import atomic_write, write_json_atomic, write_text_atomic
 from isdarts.data import load_dataset, load_split
 from isdarts.data.loader import BatchLoader
 from isdarts.errors import IsdartsError
+from isdarts.profiles import is_int, is_num, read_checked, resolve_prefixed
 from isdarts.runtime import device_name, fixed_subset, select_device
 from isdarts.search.importance import shrink_points
 from isdarts.search.train import NonFiniteLoss, cosine_lr, train_epoch
@@ -43,7 +44,6 @@ from isdarts.spaces.darts_supernet import (
     measure_importance,
     shrink_nodes,
 )
-from isdarts.train.profile import _int, _num, read_checked, resolve_prefixed
 
 IMPORTANCE_EPOCH_OFFSET = 10_000  # the importance pass after epoch e draws from (seed, 10000 + e)
 
@@ -75,20 +75,20 @@ class DartsSearchProfile:
 
 
 _CHECKS: dict[str, Any] = {
-    "channels": lambda v: _int(v) and v >= 1, "layers": lambda v: _int(v) and v >= 3,
-    "batch_size": lambda v: _int(v) and v >= 2, "epochs": lambda v: _int(v) and v >= 1,
-    "shrink_steps": lambda v: _int(v) and v >= 1, "shrink_interval": lambda v: _int(v) and v >= 1,
-    "lr": lambda v: _num(v) and v > 0, "lr_min": lambda v: _num(v) and v >= 0,
-    "momentum": lambda v: _num(v) and 0 <= v < 1, "nesterov": lambda v: isinstance(v, bool),
-    "weight_decay": lambda v: _num(v) and v >= 0, "grad_clip": lambda v: _num(v) and v > 0,
-    "train_subset": lambda v: v is None or (_int(v) and v >= 2),
+    "channels": lambda v: is_int(v) and v >= 1, "layers": lambda v: is_int(v) and v >= 3,
+    "batch_size": lambda v: is_int(v) and v >= 2, "epochs": lambda v: is_int(v) and v >= 1,
+    "shrink_steps": lambda v: is_int(v) and v >= 1, "shrink_interval": lambda v: is_int(v) and v >= 1,
+    "lr": lambda v: is_num(v) and v > 0, "lr_min": lambda v: is_num(v) and v >= 0,
+    "momentum": lambda v: is_num(v) and 0 <= v < 1, "nesterov": lambda v: isinstance(v, bool),
+    "weight_decay": lambda v: is_num(v) and v >= 0, "grad_clip": lambda v: is_num(v) and v > 0,
+    "train_subset": lambda v: v is None or (is_int(v) and v >= 2),
     "order": lambda v: v in ("shuffle", "fixed"),
-    "threads": lambda v: v is None or (_int(v) and v >= 1),
-    "channels_last": lambda v: isinstance(v, bool), "darts_epochs": lambda v: _int(v) and v >= 1,
-    "arch_lr": lambda v: _num(v) and v > 0,
-    "arch_betas": lambda v: isinstance(v, list) and len(v) == 2 and all(_num(b) and 0 <= b < 1 for b in v),
-    "arch_weight_decay": lambda v: _num(v) and v >= 0,
-    "darts_weight_decay": lambda v: _num(v) and v >= 0,
+    "threads": lambda v: v is None or (is_int(v) and v >= 1),
+    "channels_last": lambda v: isinstance(v, bool), "darts_epochs": lambda v: is_int(v) and v >= 1,
+    "arch_lr": lambda v: is_num(v) and v > 0,
+    "arch_betas": lambda v: isinstance(v, list) and len(v) == 2 and all(is_num(b) and 0 <= b < 1 for b in v),
+    "arch_weight_decay": lambda v: is_num(v) and v >= 0,
+    "darts_weight_decay": lambda v: is_num(v) and v >= 0,
 }
 
 

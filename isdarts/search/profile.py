@@ -15,8 +15,7 @@ from typing import Any
 import yaml
 
 from isdarts.errors import IsdartsError
-
-PROFILE_DIR = Path("config") / "profiles"
+from isdarts.profiles import is_num, resolve_prefixed
 
 
 @dataclass(frozen=True)
@@ -71,14 +70,10 @@ _CHECKS: dict[str, tuple[type | tuple[type, ...], Any]] = {
     "channels_last": (bool, lambda v: True),
     "darts.epochs": (int, lambda v: v >= 1),
     "darts.arch_lr": ((int, float), lambda v: v > 0),
-    "darts.arch_betas": (list, lambda v: len(v) == 2 and all(_num(b) and 0 <= b < 1 for b in v)),
+    "darts.arch_betas": (list, lambda v: len(v) == 2 and all(is_num(b) and 0 <= b < 1 for b in v)),
     "darts.arch_weight_decay": ((int, float), lambda v: v >= 0),
     "darts.weight_decay": ((int, float), lambda v: v >= 0),
 }
-
-
-def _num(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def _check(path: Path, key: str, value: Any) -> None:
@@ -98,20 +93,7 @@ def _known(cls: type) -> set[str]:
 def resolve_profile_path(name_or_path: str | os.PathLike) -> Path:
     """A path as given if it exists; otherwise ``config/profiles/<name>.yaml`` relative to the
     current directory, then relative to the repository root (the package's parent)."""
-    p = Path(name_or_path)
-    if p.suffix in (".yaml", ".yml") or p.exists():
-        if p.is_file():
-            return p
-        raise IsdartsError(f"profile file {p} not found")
-    repo = Path(__file__).resolve().parents[2]
-    for base in (Path.cwd(), repo):
-        cand = base / PROFILE_DIR / f"{name_or_path}.yaml"
-        if cand.is_file():
-            return cand
-    raise IsdartsError(
-        f"profile '{name_or_path}' not found in ./{PROFILE_DIR} or {repo / PROFILE_DIR} "
-        "(expected a profile name such as smoke, cpu, paper, or a YAML path)"
-    )
+    return resolve_prefixed(name_or_path, "", "profile")
 
 
 def load_profile(name_or_path: str | os.PathLike) -> Profile:
