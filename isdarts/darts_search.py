@@ -28,7 +28,7 @@ from isdarts.data import load_dataset, load_split
 from isdarts.data.loader import BatchLoader
 from isdarts.errors import IsdartsError
 from isdarts.profiles import is_int, is_num, read_checked, resolve_prefixed
-from isdarts.runtime import device_name, fixed_subset, select_device
+from isdarts.runtime import device_name, fixed_subset, load_checkpoint, select_device
 from isdarts.search.importance import shrink_points
 from isdarts.search.train import NonFiniteLoss, cosine_lr, train_epoch
 from isdarts.spaces.darts_eval import params_m
@@ -177,7 +177,7 @@ def run_darts_search(req: DartsSearchRequest, on_epoch_end=None) -> dict:
                                     weight_decay=prof.arch_weight_decay)
     state: dict = {"epoch": 0, "mask": full_mask(), "log": [], "elapsed": 0.0}
     if ckpt_path.is_file():
-        ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
+        ckpt = load_checkpoint(ckpt_path, device)
         if ckpt["identity"] != req.identity():
             raise IsdartsError(f"{ckpt_path}: made by a different search (method, seed or "
                                "profile); use another --out or delete it")

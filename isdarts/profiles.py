@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from isdarts.data.sources import REPO_ROOT
 from isdarts.errors import IsdartsError
 
 PROFILE_DIR = Path("config") / "profiles"
@@ -49,7 +50,7 @@ def resolve_prefixed(name_or_path: str | os.PathLike, prefix: str, what: str) ->
         raise IsdartsError(f"{what} file {p} not found")
     stem = str(name_or_path)
     stem = stem if stem.startswith(prefix) else prefix + stem
-    repo = Path(__file__).resolve().parents[2]
+    repo = REPO_ROOT
     for base in (Path.cwd(), repo):
         cand = base / PROFILE_DIR / f"{stem}.yaml"
         if cand.is_file():

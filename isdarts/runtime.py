@@ -43,3 +43,17 @@ def fixed_subset(n_total: int, n: int | None) -> np.ndarray:
     if n is None or n >= n_total:
         return np.arange(n_total)
     return np.sort(np.random.default_rng(0).permutation(n_total)[:n])
+
+
+def load_checkpoint(path: Path, device: torch.device) -> dict:
+    """A run's checkpoint; a corrupt or truncated file is an error naming it."""
+    try:
+        ckpt = torch.load(path, map_location=device, weights_only=False)
+    except Exception as exc:  # torch raises many types for a damaged file
+        raise IsdartsError(
+            f"{path}: corrupt or unreadable checkpoint ({type(exc).__name__}: {exc}); "
+            "delete it to start the run over"
+        ) from None
+    if not isinstance(ckpt, dict) or "identity" not in ckpt:
+        raise IsdartsError(f"{path}: not an isdarts checkpoint; delete it to start the run over")
+    return ckpt

@@ -27,7 +27,7 @@ from isdarts.data.loader import BatchLoader
 from isdarts.errors import IsdartsError
 from isdarts.nb201 import COLUMNS, Benchmark, to_str
 from isdarts.nb201.arch import OPS as OP_NAMES
-from isdarts.runtime import device_name, fixed_subset, select_device
+from isdarts.runtime import device_name, fixed_subset, load_checkpoint, select_device
 from isdarts.search.importance import measure_importance, shrink, shrink_points, strongest
 from isdarts.search.profile import Profile, profile_dict
 from isdarts.search.train import NonFiniteLoss, cosine_lr, train_epoch
@@ -159,7 +159,7 @@ def run_search(req: SearchRequest) -> dict:
         )
     state = {"epoch": 0, "mask": full_mask(), "scores": None, "log": [], "elapsed": 0.0}
     if ckpt_path.is_file():
-        ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
+        ckpt = load_checkpoint(ckpt_path, device)
         if ckpt["identity"] != req.identity():
             raise IsdartsError(
                 f"{ckpt_path}: made by a different search (method, data set, seed or "

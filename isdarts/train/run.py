@@ -31,7 +31,7 @@ from isdarts.data import load_dataset
 from isdarts.data.loader import BatchLoader
 from isdarts.errors import IsdartsError
 from isdarts.genotype import Genotype
-from isdarts.runtime import device_name, fixed_subset, select_device
+from isdarts.runtime import device_name, fixed_subset, load_checkpoint, select_device
 from isdarts.spaces.darts_eval import EvalNetConfig, NetworkCIFAR, count_params, params_m
 from isdarts.train.profile import TrainProfile, train_profile_dict
 
@@ -128,7 +128,7 @@ def run_training(req: TrainRequest, on_epoch_end: EpochHook | None = None) -> di
                           nesterov=prof.nesterov, weight_decay=prof.weight_decay)
     state: dict = {"epoch": 0, "log": [], "elapsed": 0.0, "train_seconds": 0.0}
     if ckpt_path.is_file():
-        ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
+        ckpt = load_checkpoint(ckpt_path, device)
         if ckpt["identity"] != req.identity():
             raise IsdartsError(f"{ckpt_path}: made by a different training (genotype, seed or "
                                "profile); use another --out or delete it")
