@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -23,3 +24,12 @@ def bench():
 
     data.copy_benchmark_files()
     return Benchmark.load()
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny tensors: with the 2 cores shared, 2 threads run up to 30x slower than 1."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

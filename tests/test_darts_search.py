@@ -26,14 +26,7 @@ from isdarts.spaces.darts_supernet import (
     shrink_nodes,
 )
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: with the 2 cores shared, 2 threads run up to 30x slower than 1."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_probe_matches_the_spec_formula() -> None:

@@ -10,14 +10,7 @@ from isdarts.genotype import REFERENCE_GENOTYPES
 from isdarts.spaces.darts_eval import EvalNetConfig, NetworkCIFAR, count_params, params_m
 from isdarts.spaces.darts_ops import DARTS_OPS, PARAMETER_FREE, PRIMITIVES, make_op
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: with the 2 cores shared, 2 threads run up to 30x slower than 1."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.mark.parametrize("stride", [1, 2])

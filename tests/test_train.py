@@ -15,14 +15,7 @@ from isdarts.genotype import REFERENCE_GENOTYPES
 from isdarts.train.profile import TrainProfile, load_train_profile
 from isdarts.train.run import TrainRequest, epoch_lr, run_training
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: with the 2 cores shared, 2 threads run up to 30x slower than 1."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _request(out: Path, name: str = "isdarts_published") -> TrainRequest:
