@@ -23,12 +23,12 @@ import torch
 from torch import nn
 
 import isdarts
-from isdarts._io import atomic_write, write_json_atomic, write_text_atomic
+from isdarts._io import atomic_write, write_json_atomic
 from isdarts.data import load_dataset, load_split
 from isdarts.data.loader import BatchLoader
 from isdarts.errors import IsdartsError
 from isdarts.profiles import is_int, is_num, read_checked, resolve_prefixed
-from isdarts.runtime import device_name, fixed_subset, load_checkpoint, select_device
+from isdarts.runtime import device_name, fixed_subset, select_device, start_or_resume
 from isdarts.search.importance import shrink_points
 from isdarts.search.train import NonFiniteLoss, cosine_lr, train_epoch
 from isdarts.spaces.darts_eval import params_m
@@ -176,22 +176,15 @@ def run_darts_search(req: DartsSearchRequest, on_epoch_end=None) -> dict:
         arch_opt = torch.optim.Adam([alpha], lr=prof.arch_lr, betas=prof.arch_betas,
                                     weight_decay=prof.arch_weight_decay)
     state: dict = {"epoch": 0, "mask": full_mask(), "log": [], "elapsed": 0.0}
-    if ckpt_path.is_file():
-        ckpt = load_checkpoint(ckpt_path, device)
-        if ckpt["identity"] != req.identity():
-            raise IsdartsError(f"{ckpt_path}: made by a different search (method, seed or "
-                               "profile); use another --out or delete it")
+    what = "search (method, seed or profile)"
+    ckpt = start_or_resume(ckpt_path, log_path, req.identity(), device, what, epochs)
+    if ckpt is not None:
         net.load_state_dict(ckpt["net"])
         opt.load_state_dict(ckpt["optimizer"])
         if darts:
             alpha.data.copy_(ckpt["alpha"])
             arch_opt.load_state_dict(ckpt["arch_optimizer"])
         state = ckpt["state"]
-        write_text_atomic(log_path, "".join(json.dumps(r) + "\n" for r in state["log"]))
-        print(f"isdarts: resuming {req.out} after epoch {state['epoch']}/{epochs}", file=sys.stderr)
-    else:
-        req.out.mkdir(parents=True, exist_ok=True)
-        log_path.unlink(missing_ok=True)
     points = [] if darts else shrink_points(prof.epochs, prof.shrink_steps, prof.shrink_interval)
     t_base = state["elapsed"] - (time.perf_counter() - start)
 

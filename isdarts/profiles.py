@@ -23,14 +23,20 @@ def is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def read_checked(path: Path, checks: dict[str, Any], example: str) -> dict[str, Any]:
-    """The YAML mapping in ``path``, every key known to ``checks`` and every value accepted."""
+def read_mapping(path: Path) -> dict[str, Any]:
+    """The YAML mapping of settings in ``path`` (empty file: no settings)."""
     try:
         raw = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
         raise IsdartsError(f"{path}: not valid YAML ({exc})") from None
     if not isinstance(raw, dict):
         raise IsdartsError(f"{path}: expected a mapping of settings")
+    return raw
+
+
+def read_checked(path: Path, checks: dict[str, Any], example: str) -> dict[str, Any]:
+    """The YAML mapping in ``path``, every key known to ``checks`` and every value accepted."""
+    raw = read_mapping(path)
     for key, value in raw.items():
         if key not in checks:
             raise IsdartsError(f"{path}: unknown key '{key}' (expected one of "

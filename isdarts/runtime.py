@@ -3,13 +3,16 @@ a description of it for result files, and fixed subsets of a data set."""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from isdarts._io import write_text_atomic
 from isdarts.errors import IsdartsError
 
 
@@ -56,4 +59,27 @@ def load_checkpoint(path: Path, device: torch.device) -> dict:
         ) from None
     if not isinstance(ckpt, dict) or "identity" not in ckpt:
         raise IsdartsError(f"{path}: not an isdarts checkpoint; delete it to start the run over")
+    return ckpt
+
+
+def start_or_resume(
+    ckpt_path: Path, log_path: Path, identity: dict, device: torch.device, what: str, epochs: int
+) -> dict | None:
+    """The checkpoint to resume from, or None for a fresh start.
+
+    A checkpoint must carry this run's ``identity`` (else an error naming ``what`` differs);
+    on resume ``log.jsonl`` is rewritten to the epochs the checkpoint holds, so lines of an
+    epoch interrupted after its log line but before its checkpoint are dropped. On a fresh
+    start the output folder is created and any stale log removed.
+    """
+    if not ckpt_path.is_file():
+        ckpt_path.parent.mkdir(parents=True, exist_ok=True)
+        log_path.unlink(missing_ok=True)
+        return None
+    ckpt = load_checkpoint(ckpt_path, device)
+    if ckpt["identity"] != identity:
+        raise IsdartsError(f"{ckpt_path}: made by a different {what}; use another --out or delete it")
+    state = ckpt["state"]
+    write_text_atomic(log_path, "".join(json.dumps(r) + "\n" for r in state["log"]))
+    print(f"isdarts: resuming {ckpt_path.parent} after epoch {state['epoch']}/{epochs}", file=sys.stderr)
     return ckpt

@@ -12,10 +12,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from isdarts.errors import IsdartsError
-from isdarts.profiles import is_num, resolve_prefixed
+from isdarts.profiles import is_num, read_mapping, resolve_prefixed
 
 
 @dataclass(frozen=True)
@@ -98,12 +96,7 @@ def resolve_profile_path(name_or_path: str | os.PathLike) -> Path:
 
 def load_profile(name_or_path: str | os.PathLike) -> Profile:
     path = resolve_profile_path(name_or_path)
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise IsdartsError(f"{path}: not valid YAML ({exc})") from None
-    if not isinstance(raw, dict):
-        raise IsdartsError(f"{path}: expected a mapping of profile settings")
+    raw = read_mapping(path)
     known = _known(Profile) - {"name"}
     darts_raw = raw.pop("darts", {}) or {}
     for key, value in raw.items():

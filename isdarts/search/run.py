@@ -21,13 +21,13 @@ import torch
 from torch import nn
 
 import isdarts
-from isdarts._io import atomic_write, write_json_atomic, write_text_atomic
+from isdarts._io import atomic_write, write_json_atomic
 from isdarts.data import load_dataset, load_split
 from isdarts.data.loader import BatchLoader
 from isdarts.errors import IsdartsError
 from isdarts.nb201 import COLUMNS, Benchmark, to_str
 from isdarts.nb201.arch import OPS as OP_NAMES
-from isdarts.runtime import device_name, fixed_subset, load_checkpoint, select_device
+from isdarts.runtime import device_name, fixed_subset, select_device, start_or_resume
 from isdarts.search.importance import measure_importance, shrink, shrink_points, strongest
 from isdarts.search.profile import Profile, profile_dict
 from isdarts.search.train import NonFiniteLoss, cosine_lr, train_epoch
@@ -158,13 +158,9 @@ def run_search(req: SearchRequest) -> dict:
             weight_decay=prof.darts.arch_weight_decay,
         )
     state = {"epoch": 0, "mask": full_mask(), "scores": None, "log": [], "elapsed": 0.0}
-    if ckpt_path.is_file():
-        ckpt = load_checkpoint(ckpt_path, device)
-        if ckpt["identity"] != req.identity():
-            raise IsdartsError(
-                f"{ckpt_path}: made by a different search (method, data set, seed or "
-                "profile); use another --out or delete it"
-            )
+    what = "search (method, data set, seed or profile)"
+    ckpt = start_or_resume(ckpt_path, log_path, req.identity(), device, what, epochs)
+    if ckpt is not None:
         net.load_state_dict(ckpt["net"])
         opt.load_state_dict(ckpt["optimizer"])
         if darts:
@@ -174,11 +170,6 @@ def run_search(req: SearchRequest) -> dict:
         if device.type == "cuda" and ckpt.get("rng_cuda") is not None:
             torch.cuda.set_rng_state(ckpt["rng_cuda"], device)
         state = ckpt["state"]
-        write_text_atomic(log_path, "".join(json.dumps(r) + "\n" for r in state["log"]))
-        print(f"isdarts: resuming {req.out} after epoch {state['epoch']}/{epochs}", file=sys.stderr)
-    else:
-        req.out.mkdir(parents=True, exist_ok=True)
-        log_path.unlink(missing_ok=True)
     points = [] if darts else shrink_points(prof.epochs, prof.shrink_steps, prof.shrink_interval)
     t_base = state["elapsed"] - (time.perf_counter() - start)
 

@@ -26,12 +26,12 @@ import torch.nn.functional as F
 from torch import nn
 
 import isdarts
-from isdarts._io import atomic_write, write_json_atomic, write_text_atomic
+from isdarts._io import atomic_write, write_json_atomic
 from isdarts.data import load_dataset
 from isdarts.data.loader import BatchLoader
 from isdarts.errors import IsdartsError
 from isdarts.genotype import Genotype
-from isdarts.runtime import device_name, fixed_subset, load_checkpoint, select_device
+from isdarts.runtime import device_name, fixed_subset, select_device, start_or_resume
 from isdarts.spaces.darts_eval import EvalNetConfig, NetworkCIFAR, count_params, params_m
 from isdarts.train.profile import TrainProfile, train_profile_dict
 
@@ -127,19 +127,12 @@ def run_training(req: TrainRequest, on_epoch_end: EpochHook | None = None) -> di
     opt = torch.optim.SGD(net.parameters(), lr=prof.lr, momentum=prof.momentum,
                           nesterov=prof.nesterov, weight_decay=prof.weight_decay)
     state: dict = {"epoch": 0, "log": [], "elapsed": 0.0, "train_seconds": 0.0}
-    if ckpt_path.is_file():
-        ckpt = load_checkpoint(ckpt_path, device)
-        if ckpt["identity"] != req.identity():
-            raise IsdartsError(f"{ckpt_path}: made by a different training (genotype, seed or "
-                               "profile); use another --out or delete it")
+    what = "training (genotype, seed or profile)"
+    ckpt = start_or_resume(ckpt_path, log_path, req.identity(), device, what, prof.epochs)
+    if ckpt is not None:
         net.load_state_dict(ckpt["net"])
         opt.load_state_dict(ckpt["optimizer"])
         state = ckpt["state"]
-        write_text_atomic(log_path, "".join(json.dumps(r) + "\n" for r in state["log"]))
-        print(f"isdarts: resuming {req.out} after epoch {state['epoch']}/{prof.epochs}", file=sys.stderr)
-    else:
-        req.out.mkdir(parents=True, exist_ok=True)
-        log_path.unlink(missing_ok=True)
     t_base = state["elapsed"] - (time.perf_counter() - start)
 
     for e in range(state["epoch"], prof.epochs):
