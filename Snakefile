@@ -1,7 +1,9 @@
-# Reproduction workflow of IS-DARTS (AAAI 2024): searches x seeds -> benchmark look-ups ->
-# aggregation against the published numbers -> figures and reports. The rules live in
+# Reproduction workflow of IS-DARTS (AAAI 2024): searches x seeds -> benchmark look-ups
+# (NAS-Bench-201) or final trainings (DARTS space) -> aggregation against the published
+# numbers -> figures and reports. The rules live in
 # workflow/rules/; the config is validated against workflow/schemas/config.schema.yaml.
 #   snakemake --workflow-profile workflow/profiles/default                 (config/config.yaml)
+#   snakemake --workflow-profile workflow/profiles/default --configfile config/darts.yaml
 #   snakemake --workflow-profile workflow/profiles/slurm --configfile config/paper.yaml
 from snakemake.utils import min_version
 
@@ -20,6 +22,7 @@ include: "workflow/rules/search.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/darts.smk"
 
 
 rule all:

@@ -1,6 +1,7 @@
 # All Python of the workflow: config validation, paths, wildcard constraints and the input
 # functions. The rule files only name inputs and outputs and call `python -m isdarts <verb>`.
 import os
+from argparse import Namespace
 from pathlib import Path
 
 import yaml
@@ -16,7 +17,13 @@ DATA = config["data_root"]
 BENCH_TABLE = f"{DATA}/nb201/nb201-200ep-accuracies.csv"
 BENCH_SPLITS = f"{DATA}/nb201/splits/cifar-split.txt"
 RUN = "results/{profile}/{space}/{method}/{dataset}/seed{seed}"
+# DARTS space: the final training of a cell, `{cell}` = a method (the cell that method found
+# with the same seed) or a reference genotype (config `darts_references`).
+TRAIN = "results/{profile}/darts-train/{cell}/seed{seed}"
 REPORT = "reports/{profile}"
+DARTS_REPORT = "reports/{profile}/darts"
+# The DARTS-space search is on CIFAR-10 only (the paper's; `datasets` is NAS-Bench-201's).
+DARTS_DATASET = "cifar10"
 FIGURES = ("accuracy", "ops", "importance")
 
 
@@ -26,8 +33,12 @@ def repo_file(path):
     return path if path.is_absolute() else REPO / path
 
 
-def run_profile_file(profile):
-    path = REPO / "config" / "profiles" / f"{profile}.yaml"
+# Run profile file of each kind of job: config/profiles/<prefix><profile>.yaml.
+PROFILE_PREFIX = {"nb201": "", "darts": "darts-search-", "train": "darts-train-"}
+
+
+def run_profile_file(profile, kind="nb201"):
+    path = REPO / "config" / "profiles" / f"{PROFILE_PREFIX[kind]}{profile}.yaml"
     if not path.is_file():
         raise WorkflowError(
             f"config profile: run profile '{profile}' has no file {path}"
@@ -35,18 +46,25 @@ def run_profile_file(profile):
     return path
 
 
-def search_threads():
-    """Threads of a search job: the run profile's `threads` if it fixes them (the search then
-    uses exactly that many), else the workflow's `threads_per_search`."""
-    settings = yaml.safe_load(run_profile_file(config["profile"]).read_text()) or {}
-    fixed = settings.get("threads")
+def profile_threads(kind):
+    """Threads of a job: the run profile's `threads` if it fixes them (the job then uses
+    exactly that many), else the workflow's `threads_per_search`."""
+    path = run_profile_file(config["profile"], kind)
+    fixed = (yaml.safe_load(path.read_text()) or {}).get("threads")
     return int(fixed) if fixed else config["threads_per_search"]
 
 
 PUBLISHED = repo_file(config["published"])
 if not PUBLISHED.is_file():
     raise WorkflowError(f"config published: {PUBLISHED} not found")
-SEARCH_THREADS = search_threads()
+SPACES = config["spaces"]
+REFERENCES = config.get("darts_references", []) if "darts" in SPACES else []
+JOB_KINDS = [*SPACES, *(["train"] if "darts" in SPACES else [])]
+THREADS = {kind: profile_threads(kind) for kind in JOB_KINDS}
+
+
+def search_threads(wildcards):
+    return THREADS[wildcards.space]
 
 
 wildcard_constraints:
@@ -55,33 +73,100 @@ wildcard_constraints:
     method="|".join(config["methods"]),
     dataset="|".join(d.replace("-", r"\-") for d in config["datasets"]),
     seed=r"\d+",
+    cell="|".join([*config["methods"], *REFERENCES]) or "-",
+    reference="|".join(REFERENCES) or "-",
 
 
-def run_dirs(profile):
-    """Every search folder of the config: space x method x dataset x seed."""
+def run_dirs(profile, space):
+    """Every search folder of one space: method x dataset x seed."""
+    datasets = config["datasets"] if space == "nb201" else [DARTS_DATASET]
+    if space not in SPACES:
+        return []
     return [
-        RUN.format(profile=profile, space=s, method=m, dataset=d, seed=k)
-        for s in config["spaces"]
+        RUN.format(profile=profile, space=space, method=m, dataset=d, seed=k)
         for m in config["methods"]
-        for d in config["datasets"]
+        for d in datasets
         for k in config["seeds"]
     ]
 
 
 def all_results(wildcards):
-    return [f"{run}/result.json" for run in run_dirs(wildcards.profile)]
+    """NAS-Bench-201 search results (the figures are drawn from their logs)."""
+    return [f"{run}/result.json" for run in run_dirs(wildcards.profile, "nb201")]
 
 
 def all_evaluations(wildcards):
-    return [f"{run}/evaluation.json" for run in run_dirs(wildcards.profile)]
+    return [f"{run}/evaluation.json" for run in run_dirs(wildcards.profile, "nb201")]
 
 
-def search_data(wildcards):
-    return f"{DATA}/{wildcards.dataset}/meta.json"
+def search_inputs(wildcards):
+    """A search's data set and run profile; a NAS-Bench-201 search also its benchmark files."""
+    inputs = {
+        "data": f"{DATA}/{wildcards.dataset}/meta.json",
+        "profile": run_profile_file(wildcards.profile, wildcards.space),
+    }
+    if wildcards.space == "nb201":
+        inputs |= {"table": BENCH_TABLE, "splits": BENCH_SPLITS}
+    return inputs
 
 
-def search_profile(wildcards):
-    return run_profile_file(wildcards.profile)
+def search_bench_arg(wildcards, input):
+    return f"--bench {input.table}" if wildcards.space == "nb201" else ""
+
+
+def found_cell(profile, method, seed):
+    """The search result holding the cell `method` found with `seed` (DARTS space)."""
+    run = RUN.format(
+        profile=profile, space="darts", method=method, dataset=DARTS_DATASET, seed=seed
+    )
+    return f"{run}/result.json"
+
+
+def train_inputs(wildcards):
+    """A training's data and run profile, and the search result when the cell is a found one."""
+    inputs = {
+        "data": f"{DATA}/{DARTS_DATASET}/meta.json",
+        "profile": run_profile_file(wildcards.profile, "train"),
+    }
+    if wildcards.cell in config["methods"]:
+        inputs["genotype"] = found_cell(
+            wildcards.profile, wildcards.cell, wildcards.seed
+        )
+    return inputs
+
+
+def train_genotype_arg(wildcards, input):
+    """`--genotype`: the search result.json of a found cell, else the reference's name."""
+    return input.genotype if "genotype" in input.keys() else wildcards.cell
+
+
+def cell_names():
+    """The cells of the DARTS-space table and its diagrams: found ones, then references."""
+    return [*config["methods"], *REFERENCES] if "darts" in SPACES else []
+
+
+def all_trainings(wildcards):
+    folders = (
+        TRAIN.format(profile=wildcards.profile, cell=c, seed=k)
+        for c in cell_names()
+        for k in config["seeds"]
+    )
+    return [f"{folder}/result.json" for folder in folders]
+
+
+def darts_searches(wildcards):
+    return [f"{run}/result.json" for run in run_dirs(wildcards.profile, "darts")]
+
+
+def cell_diagrams(wildcards):
+    """One PNG per found cell (method x seed) and per reference genotype."""
+    folder = DARTS_REPORT.format(profile=wildcards.profile)
+    found = [
+        f"{folder}/cells/{m}-seed{k}.png"
+        for m in config["methods"]
+        for k in config["seeds"]
+    ]
+    return [*found, *(f"{folder}/cells/{r}.png" for r in REFERENCES)]
 
 
 def data_root_of(path):
@@ -94,15 +179,29 @@ def get_final_output():
     it is requested, so naming them here makes a deleted run (or its result.json alone) rerun
     that search and what depends on it, and nothing else."""
     profile = config["profile"]
-    folder = REPORT.format(profile=profile)
-    return [
-        *(
-            f"{run}/{name}"
-            for run in run_dirs(profile)
-            for name in ("result.json", "evaluation.json")
-        ),
-        f"{folder}/README.md",
-        f"{folder}/runs.csv",
-        f"{folder}/summary.csv",
-        *(f"{folder}/figures/{name}.png" for name in FIGURES),
-    ]
+    wildcards = Namespace(profile=profile)
+    outputs = []
+    if "nb201" in SPACES:
+        folder = REPORT.format(profile=profile)
+        outputs += [
+            *(
+                f"{run}/{name}"
+                for run in run_dirs(profile, "nb201")
+                for name in ("result.json", "evaluation.json")
+            ),
+            f"{folder}/README.md",
+            f"{folder}/runs.csv",
+            f"{folder}/summary.csv",
+            *(f"{folder}/figures/{name}.png" for name in FIGURES),
+        ]
+    if "darts" in SPACES:
+        folder = DARTS_REPORT.format(profile=profile)
+        outputs += [
+            *darts_searches(wildcards),
+            *all_trainings(wildcards),
+            *cell_diagrams(wildcards),
+            f"{folder}/README.md",
+            f"{folder}/runs.csv",
+            f"{folder}/summary.csv",
+        ]
+    return outputs

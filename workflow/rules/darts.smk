@@ -1,0 +1,131 @@
+# DARTS space: every found cell and every reference genotype (config `darts_references`) is
+# trained from scratch under the same `darts-train-<profile>` budget and seeds; the table puts
+# them next to the published DARTS-space rows. As in search.smk, `result.json` is the only
+# declared output so that an interrupted training resumes from its checkpoint.
+
+
+rule train:
+    input:
+        unpack(train_inputs),
+    output:
+        result=f"{TRAIN}/result.json",
+    log:
+        "logs/{profile}/train/{cell}/seed{seed}.log",
+    benchmark:
+        "results/{profile}/benchmarks/train/{cell}/seed{seed}.tsv"
+    conda:
+        "../envs/isdarts.yaml"
+    threads: THREADS.get("train", 1)
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        out=lambda wildcards, output: os.path.dirname(output.result),
+        data_root=lambda wildcards, input: data_root_of(input.data),
+        genotype=train_genotype_arg,
+        device=config["device"],
+    shell:
+        "python -m isdarts train --genotype {params.genotype} --profile {input.profile}"
+        " --seed {wildcards.seed} --device {params.device} --data-root {params.data_root}"
+        " --out {params.out} > {log} 2>&1"
+
+
+localrules:
+    draw_found_cell,
+    draw_reference_cell,
+    darts_aggregate,
+    darts_report,
+
+
+rule draw_found_cell:
+    input:
+        result=lambda wildcards: found_cell(
+            wildcards.profile, wildcards.method, wildcards.seed
+        ),
+    output:
+        png=report(
+            f"{DARTS_REPORT}/cells/{{method}}-seed{{seed}}.png",
+            caption="../report/cell.rst",
+            category="DARTS-space cells",
+        ),
+    log:
+        "logs/{profile}/cells/{method}-seed{seed}.log",
+    conda:
+        "../envs/isdarts.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    shell:
+        "python -m isdarts genotype {input.result} --plot {output.png} > {log} 2>&1"
+
+
+rule draw_reference_cell:
+    output:
+        png=report(
+            f"{DARTS_REPORT}/cells/{{reference}}.png",
+            caption="../report/cell.rst",
+            category="DARTS-space cells",
+        ),
+    log:
+        "logs/{profile}/cells/{reference}.log",
+    conda:
+        "../envs/isdarts.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    shell:
+        "python -m isdarts genotype {wildcards.reference} --plot {output.png} > {log} 2>&1"
+
+
+rule darts_aggregate:
+    input:
+        trainings=all_trainings,
+        searches=darts_searches,
+        published=PUBLISHED,
+    output:
+        runs=report(
+            f"{DARTS_REPORT}/runs.csv",
+            caption="../report/darts_runs.rst",
+            category="Tables",
+        ),
+        summary=report(
+            f"{DARTS_REPORT}/summary.csv",
+            caption="../report/darts_summary.rst",
+            category="Tables",
+        ),
+    log:
+        "logs/{profile}/darts_aggregate.log",
+    conda:
+        "../envs/isdarts.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    shell:
+        "python -m isdarts darts-aggregate {input.trainings} --searches {input.searches}"
+        " --published {input.published} --runs {output.runs} --summary {output.summary}"
+        " > {log} 2>&1"
+
+
+rule darts_report:
+    input:
+        runs=f"{DARTS_REPORT}/runs.csv",
+        summary=f"{DARTS_REPORT}/summary.csv",
+        published=PUBLISHED,
+        cells=cell_diagrams,
+    output:
+        readme=f"{DARTS_REPORT}/README.md",
+    log:
+        "logs/{profile}/darts_report.log",
+    conda:
+        "../envs/isdarts.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    shell:
+        "python -m isdarts darts-report --runs {input.runs} --summary {input.summary}"
+        " --published {input.published} --cells {input.cells} --out {output.readme}"
+        " > {log} 2>&1"
