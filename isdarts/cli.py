@@ -86,7 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--partial", action="store_true", help="accept a folder with fewer than 15,625 files")
     imp.set_defaults(func=_nb201_import)
 
-    for module in ("isdarts.search.cli", "isdarts.train.cli", "isdarts.genotype_cli", "isdarts.report.cli"):
+    for module in ("isdarts.search.cli", "isdarts.train.cli", "isdarts.genotype_cli",
+                   "isdarts.surrogate_cli", "isdarts.report.cli"):
         try:
             add = __import__(module, fromlist=["add_parser"]).add_parser
         except (ImportError, AttributeError):

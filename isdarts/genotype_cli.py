@@ -17,7 +17,8 @@ def _genotype(args: argparse.Namespace) -> int:
 
         from isdarts.plot_cell import plot_genotype
 
-        plot_genotype(g, args.plot, title=f"{Path(args.genotype).name} ({size:.2f} M params at "
+        name = args.title or Path(args.genotype).name
+        plot_genotype(g, args.plot, title=f"{name} ({size:.2f} M params at "
                       f"C={args.channels}, {args.layers} cells)")
     if args.json:
         print(json.dumps({"name": str(args.genotype), "genotype": g.to_dict(),
@@ -38,6 +39,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("genotype", help="reference name (isdarts_published, darts_v2) or genotype file")
     p.add_argument("--json", action="store_true", help="print one JSON object (key params_m)")
     p.add_argument("--plot", metavar="FILE.png", help="draw normal and reduction cells to a PNG")
+    p.add_argument("--title", help="name in the plot's title (default: the name or file name)")
     p.add_argument("--channels", type=int, default=36, help="C for params_m (default 36)")
     p.add_argument("--layers", type=int, default=20, help="cells for params_m (default 20)")
     p.set_defaults(func=_genotype)

@@ -33,3 +33,14 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def data_root():
+    """The repository's prepared data (CIFAR-10 and the benchmark table), prepared if missing."""
+    from isdarts import data
+    from isdarts.data.sources import data_root
+
+    data.prepare("cifar10")
+    data.copy_benchmark_files()
+    return data_root().resolve()

@@ -5,69 +5,21 @@ schema and the SLURM profile. About two minutes on 2 cores."""
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from snakemake_helpers import BIN, PNG, REPO, env, job_counts, snakemake, snakemake_cmd
 
 from isdarts.nb201 import COLUMNS
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-SMOKE = REPO / "config" / "smoke.yaml"
 METHODS, SEEDS = ("isdarts", "darts"), (0, 1)  # as in config/smoke.yaml
 FIGURES = ("accuracy", "ops", "importance")
-PNG = b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.fixture(scope="module")
-def data_root():
-    """The repository's prepared data (CIFAR-10 and the benchmark table), prepared if missing."""
-    from isdarts import data
-    from isdarts.data.sources import data_root
-
-    data.prepare("cifar10")
-    data.copy_benchmark_files()
-    return data_root().resolve()
-
-
-def snakemake_cmd(workdir: Path, data_root: Path, *args: str, configfile: Path = SMOKE,
-                  config: tuple[str, ...] = (), profile: str = "default") -> list[str]:  # fmt: skip
-    return [
-        str(BIN / "snakemake"), "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-        "--configfile", str(configfile), "--config", f"data_root={data_root}", *config,
-        "--workflow-profile", str(REPO / "workflow" / "profiles" / profile), "--cores", "2", *args,
-    ]  # fmt: skip
-
-
-def env() -> dict[str, str]:
-    """The rules call `python -m isdarts`: put this interpreter first on PATH."""
-    e = dict(os.environ)
-    e["PATH"] = f"{BIN}{os.pathsep}{e.get('PATH', '')}"
-    return e
-
-
-def snakemake(workdir, data_root, *args, check=True, **kw) -> subprocess.CompletedProcess:
-    proc = subprocess.run(snakemake_cmd(workdir, data_root, *args, **kw), cwd=workdir, env=env(),
-                          capture_output=True, text=True, timeout=600)  # fmt: skip
-    if check and proc.returncode != 0:
-        pytest.fail(f"snakemake {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
-    return proc
-
-
-def job_counts(output: str) -> dict[str, int]:
-    """The 'Job stats' table of a (dry) run: rule -> number of jobs."""
-    if "Nothing to be done" in output:
-        return {}
-    table = output.split("Job stats:", 1)[1].split("\n\n", 1)[0]
-    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M) if m[1] != "total"}
 
 
 def run_dir(workdir: Path, method: str, seed: int) -> Path:
@@ -178,5 +130,8 @@ def test_cluster_and_gpu_profiles_parse_with_the_paper_config(tmp_path, profile)
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     counts = job_counts(proc.stdout)
-    assert counts["search"] == 10 and counts["evaluate"] == 10 and counts["report"] == 1
+    # NB201: 2 methods x 5 seeds, looked up; DARTS space: 2 methods x 5 seeds, then 4 cells
+    # (2 found, 2 references) x 5 seeds trained
+    assert counts["search"] == 20 and counts["evaluate"] == 10 and counts["report"] == 1
+    assert counts["train"] == 20 and counts["darts_report"] == 1
     assert "gpu=1" in proc.stdout and "--profile " in proc.stdout

@@ -1,5 +1,6 @@
 """Verbs after the search: ``isdarts evaluate``, ``isdarts aggregate``, ``isdarts figures``,
-``isdarts report``. Each is one workflow rule; all take explicit input and output paths."""
+``isdarts report`` (NAS-Bench-201) and ``isdarts darts-aggregate``, ``isdarts darts-report``
+(DARTS space). Each is one workflow rule; all take explicit input and output paths."""
 
 from __future__ import annotations
 
@@ -46,6 +47,28 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _darts_aggregate(args: argparse.Namespace) -> int:
+    from isdarts.report.aggregate import write_csv
+    from isdarts.report.darts import runs_table, summary_table
+    from isdarts.report.published import load_published
+
+    runs = runs_table(args.trainings, args.searches, surrogate=not args.no_surrogate)
+    summary = summary_table(runs, load_published(args.published))
+    write_csv(runs, args.runs)
+    write_csv(summary, args.summary)
+    print(f"{len(runs)} trainings -> {args.runs}; {len(summary)} cells -> {args.summary}")
+    return 0
+
+
+def _darts_report(args: argparse.Namespace) -> int:
+    from isdarts.report.darts_markdown import write_report
+    from isdarts.report.published import load_published
+
+    path = write_report(args.runs, args.summary, load_published(args.published), args.cells, args.out)
+    print(f"wrote {path}")
+    return 0
+
+
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     ev = subparsers.add_parser(
         "evaluate", help="benchmark look-up of a finished search's final cell (all three data sets)"
@@ -79,3 +102,25 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     rp.add_argument("--figures", nargs="*", default=[], help="PNG files to show")
     rp.add_argument("--out", required=True, help="Markdown file to write")
     rp.set_defaults(func=_report)
+
+    da = subparsers.add_parser(
+        "darts-aggregate",
+        help="DARTS space: trainings table and mean ± std per cell next to the published rows",
+    )
+    da.add_argument("trainings", nargs="+", help="training result.json files (from `isdarts train`)")
+    da.add_argument("--searches", nargs="*", default=[],
+                    help="search result.json files the found cells were trained from")  # fmt: skip
+    da.add_argument("--published", required=True, help="published numbers (config/published.yaml)")
+    da.add_argument("--runs", required=True, help="runs CSV to write (one row per training)")
+    da.add_argument("--summary", required=True, help="summary CSV to write (one row per cell)")
+    da.add_argument("--no-surrogate", action="store_true",
+                    help="skip the YAHPO-NB301 surrogate column even where it is installed")  # fmt: skip
+    da.set_defaults(func=_darts_aggregate)
+
+    dr = subparsers.add_parser("darts-report", help="DARTS space: Markdown report with the cell diagrams")
+    dr.add_argument("--runs", required=True, help="runs CSV (from `isdarts darts-aggregate`)")
+    dr.add_argument("--summary", required=True, help="summary CSV (from `isdarts darts-aggregate`)")
+    dr.add_argument("--published", required=True, help="published numbers (config/published.yaml)")
+    dr.add_argument("--cells", nargs="*", default=[], help="cell diagram PNGs to show")
+    dr.add_argument("--out", required=True, help="Markdown file to write")
+    dr.set_defaults(func=_darts_report)

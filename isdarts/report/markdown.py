@@ -5,7 +5,6 @@ the figures. Generated; not to be edited by hand.
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pandas as pd
 from isdarts._io import write_text_atomic
 from isdarts.nb201 import COLUMNS
 from isdarts.report.figures import method_label
+from isdarts.report.mdtext import code, md_table, minutes, num, pm, signed
 from isdarts.report.published import PublishedRow
 
 HEADERS = ("C10 val", "C10 test", "C100 val", "C100 test", "IN16 val", "IN16 test")
@@ -24,41 +24,12 @@ FIGURE_TITLES = {
 }
 
 
-def _num(x) -> str:
-    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.2f}"
-
-
-def _pm(mean, std) -> str:
-    if std is None or (isinstance(std, float) and math.isnan(std)):
-        return _num(mean)
-    return f"{mean:.2f}±{std:.2f}"
-
-
-def _signed(x) -> str:
-    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:+.2f}"
-
-
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return lines
-
-
-def _code(text: str) -> str:
-    """Inline code inside a table cell: pipes escaped (GitHub tables split cells on them)."""
-    return "`" + str(text).replace("|", "\\|") + "`"
-
-
-def _minutes(seconds: float) -> str:
-    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
-
-
 def _ours_row(summary: pd.DataFrame, space: str, method: str, dataset: str, profile: str) -> list[str]:
     part = summary[(summary.space == space) & (summary.method == method) & (summary.dataset == dataset)]
     by = part.set_index("metric")
     n = int(by["n"].iloc[0])
     name = f"**{method_label(method)}, this harness** (`{profile}`, {n} seed{'s' if n != 1 else ''})"
-    cells = [f"**{_pm(by.at[c, 'mean'], by.at[c, 'std'])}**" for c in COLUMNS]
+    cells = [f"**{pm(by.at[c, 'mean'], by.at[c, 'std'])}**" for c in COLUMNS]
     return [name, *cells]
 
 
@@ -81,7 +52,7 @@ def render(runs: pd.DataFrame, summary: pd.DataFrame, published: list[PublishedR
         f"- Searches: {len(runs)} ({', '.join(f'{method_label(m)} × {len(g)}' for m, g in runs.groupby('method', sort=False))}),"
         f" seeds {', '.join(str(s) for s in sorted(runs['seed'].unique()))}.",
         f"- Machine: {'; '.join(devices) or 'not recorded'}; torch {', '.join(sorted({str(v) for v in runs['torch_version'].dropna()})) or '?'}.",
-        f"- Search wall time: {_minutes(wall.sum())} in all, {_minutes(wall.max())} for the longest search.",
+        f"- Search wall time: {minutes(wall.sum())} in all, {minutes(wall.max())} for the longest search.",
         f"- Data: {'; '.join(sources) or 'not recorded'}.",
         "",
     ]  # fmt: skip
@@ -91,7 +62,7 @@ def render(runs: pd.DataFrame, summary: pd.DataFrame, published: list[PublishedR
         ours_methods = list(dict.fromkeys(part["method"]))
         placed = set()
         for row in (r for r in published if r.space == space and r.search_dataset == dataset):
-            cells = [_pm(row.mean[c], row.std[c] if row.std else None) for c in COLUMNS]
+            cells = [pm(row.mean[c], row.std[c] if row.std else None) for c in COLUMNS]
             rows.append([row.method, *cells])
             if row.ours in ours_methods:
                 rows.append(_ours_row(summary, space, row.ours, dataset, profile))
@@ -99,7 +70,7 @@ def render(runs: pd.DataFrame, summary: pd.DataFrame, published: list[PublishedR
         for method in ours_methods:
             if method not in placed:
                 rows.append(_ours_row(summary, space, method, dataset, profile))
-        lines += _table(["Method", *HEADERS], rows) + [""]
+        lines += md_table(["Method", *HEADERS], rows) + [""]
 
         part_sum = summary[(summary.space == space) & (summary.dataset == dataset)]
         diff_rows = []
@@ -108,21 +79,21 @@ def render(runs: pd.DataFrame, summary: pd.DataFrame, published: list[PublishedR
             pub = by["published_method"].iloc[0]
             if isinstance(pub, str) and pub:
                 diff_rows.append([f"ours − published: {method_label(method)}",
-                                  *(_signed(by.at[c, "difference"]) for c in COLUMNS)])  # fmt: skip
+                                  *(signed(by.at[c, "difference"]) for c in COLUMNS)])  # fmt: skip
             diff_rows.append([f"optimum − ours: {method_label(method)}",
-                              *(_signed(by.at[c, "gap_to_optimum"]) for c in COLUMNS)])  # fmt: skip
+                              *(signed(by.at[c, "gap_to_optimum"]) for c in COLUMNS)])  # fmt: skip
         lines += ["Differences (percentage points):", ""]
-        lines += _table(["", *HEADERS], diff_rows) + [""]
+        lines += md_table(["", *HEADERS], diff_rows) + [""]
 
     lines += ["## Runs", ""]
     run_rows = []
     for _, r in runs.iterrows():
         run_rows.append([
             method_label(r["method"]), r["dataset"], str(r["seed"]), f"{r['index']}",
-            _code(r["arch"]), _num(float(r[_test(r['dataset'])])), _minutes(float(r["wall_seconds"])),
+            code(r["arch"]), num(float(r[_test(r['dataset'])])), minutes(float(r["wall_seconds"])),
             str(r["data_source"]),
         ])  # fmt: skip
-    lines += _table(
+    lines += md_table(
         ["Method", "Search data", "Seed", "Cell index", "Cell", "Test acc.", "Wall time", "Data source"], run_rows
     ) + [""]  # fmt: skip
 

@@ -1,8 +1,10 @@
-"""Published NAS-Bench-201 rows (``config/published.yaml``), loaded and checked.
+"""Published rows (``config/published.yaml``), loaded and checked.
 
-The file lists, per search space, the search data set the rows refer to, the column order and
-one row per method: ``method`` (as printed), ``id``, ``source``, ``mean`` and optionally ``std``
-(one value per column) and ``ours`` (the isdarts method compared with that row).
+The file lists, per search space (``nb201``, ``darts``), the search data set the rows refer to,
+the column order (``COLUMNS_OF``) and one row per method: ``method`` (as printed), ``id``,
+``source``, ``mean`` and optionally ``std`` (one value per column; in the DARTS space ``null``
+where none was published) and ``ours`` (what of ours is compared with that row: an isdarts
+method, or in the DARTS space also a reference genotype trained here).
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ from isdarts.errors import IsdartsError
 from isdarts.nb201 import COLUMNS
 
 ROW_KEYS = {"method", "id", "source", "mean", "std", "ours"}
+# DARTS space: CIFAR-10 test error (%) after the final training, parameters (M) at C=36 / 20
+# cells, search cost (GPU-days).
+DARTS_COLUMNS = ("test_error", "params_m", "search_cost_gpu_days")
+COLUMNS_OF = {"nb201": tuple(COLUMNS), "darts": DARTS_COLUMNS}
 
 
 @dataclass(frozen=True)
@@ -28,15 +34,18 @@ class PublishedRow:
     method: str
     source: str
     mean: dict[str, float]
-    std: dict[str, float] | None
+    std: dict[str, float | None] | None
     ours: str | None
 
 
-def _numbers(path: Path, where: str, values, columns) -> dict[str, float]:
+def _numbers(path: Path, where: str, values, columns, allow_null: bool = False) -> dict:
     if not isinstance(values, list) or len(values) != len(columns):
         raise IsdartsError(f"{path}: {where}: expected a list of {len(columns)} numbers")
     out = {}
     for c, v in zip(columns, values, strict=True):
+        if v is None and allow_null:
+            out[c] = None
+            continue
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             raise IsdartsError(f"{path}: {where}: '{v}' for {c} is not a number")
         out[c] = float(v)
@@ -56,13 +65,13 @@ def load_published(path: str | os.PathLike) -> list[PublishedRow]:
         raise IsdartsError(f"{path}: expected a mapping of search space -> published rows")
     rows: list[PublishedRow] = []
     for space, block in raw.items():
-        if space != "nb201":
-            raise IsdartsError(f"{path}: unknown search space '{space}' (expected nb201)")
+        if space not in COLUMNS_OF:
+            raise IsdartsError(f"{path}: unknown search space '{space}' (expected nb201 or darts)")
         if not isinstance(block, dict) or set(block) != {"search_dataset", "columns", "rows"}:
             raise IsdartsError(f"{path}: {space}: expected keys search_dataset, columns, rows")
         columns = block["columns"]
-        if list(columns) != list(COLUMNS):
-            raise IsdartsError(f"{path}: {space}.columns: expected {', '.join(COLUMNS)}")
+        if list(columns) != list(COLUMNS_OF[space]):
+            raise IsdartsError(f"{path}: {space}.columns: expected {', '.join(COLUMNS_OF[space])}")
         ids, ours_seen = set(), set()
         for n, row in enumerate(block["rows"] or []):
             where = f"{space}.rows[{n}]"
@@ -88,7 +97,8 @@ def load_published(path: str | os.PathLike) -> list[PublishedRow]:
                     space=space, search_dataset=str(block["search_dataset"]), id=str(row["id"]),
                     method=str(row["method"]), source=str(row["source"]),
                     mean=_numbers(path, f"{where}.mean", row["mean"], columns),
-                    std=None if std is None else _numbers(path, f"{where}.std", std, columns),
+                    std=None if std is None else _numbers(path, f"{where}.std", std, columns,
+                                                        allow_null=space == "darts"),
                     ours=ours,
                 )
             )  # fmt: skip

@@ -57,7 +57,8 @@ rule draw_found_cell:
         mem_mb=1000,
         runtime=5,
     shell:
-        "python -m isdarts genotype {input.result} --plot {output.png} > {log} 2>&1"
+        "python -m isdarts genotype {input.result} --plot {output.png}"
+        " --title '{wildcards.method}, seed {wildcards.seed}' > {log} 2>&1"
 
 
 rule draw_reference_cell:

@@ -1,0 +1,108 @@
+"""The DARTS-space part of the workflow for real: config/darts-smoke.yaml end to end (searches
+-> trainings of the found cells and the reference genotypes -> table, diagrams, report),
+a rerun, a deleted training, and the aggregation's checks. About a minute on 2 cores."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import pandas as pd
+import pytest
+from snakemake_helpers import PNG, REPO, job_counts, snakemake
+
+from isdarts.errors import IsdartsError
+from isdarts.report import darts as darts_report
+from isdarts.report.published import load_published
+
+pytestmark = pytest.mark.slow
+
+CONFIG = REPO / "config" / "darts-smoke.yaml"
+METHODS, REFERENCES, SEEDS = ("isdarts", "darts"), ("isdarts_published", "darts_v2"), (0, 1)
+CELLS = (*METHODS, *REFERENCES)
+
+
+@pytest.fixture(scope="module")
+def dag(tmp_path_factory, data_root):
+    workdir = tmp_path_factory.mktemp("darts-smoke-dag")
+    start = time.perf_counter()
+    snakemake(workdir, data_root, configfile=CONFIG)
+    print(f"DARTS smoke DAG: {time.perf_counter() - start:.1f} s wall on {os.cpu_count()} cores")
+    return workdir
+
+
+def training(workdir, cell, seed):
+    return workdir / "results" / "smoke" / "darts-train" / cell / f"seed{seed}" / "result.json"
+
+
+def search(workdir, method, seed):
+    return workdir / "results" / "smoke" / "darts" / method / "cifar10" / f"seed{seed}" / "result.json"
+
+
+def test_darts_dag_trains_found_and_reference_cells_under_one_budget(dag):
+    for seed in SEEDS:
+        for method in METHODS:
+            found = json.loads(search(dag, method, seed).read_text())
+            trained = json.loads(training(dag, method, seed).read_text())
+            assert trained["genotype"] == found["genotype"] and trained["seed"] == seed
+        for ref in REFERENCES:
+            assert json.loads(training(dag, ref, seed).read_text())["genotype_source"] == ref
+    budgets = {json.dumps(json.loads(training(dag, c, s).read_text())["profile_settings"], sort_keys=True)
+               for c in CELLS for s in SEEDS}  # fmt: skip
+    assert len(budgets) == 1
+
+
+def test_darts_report_table_diagrams_and_published_rows(dag):
+    folder = dag / "reports" / "smoke" / "darts"
+    runs = pd.read_csv(folder / "runs.csv")
+    assert sorted(zip(runs["cell"], runs["seed"], strict=True)) == sorted((c, s) for c in CELLS for s in SEEDS)
+    assert set(runs[runs.cell.isin(METHODS)]["kind"]) == {"found"}
+    assert runs[runs.kind == "found"]["search_cost_hours"].notna().all()
+    summary = pd.read_csv(folder / "summary.csv").set_index("cell")
+    for cell in CELLS:
+        errors = runs[runs.cell == cell]["test_error"]
+        assert summary.at[cell, "test_error_mean"] == pytest.approx(errors.mean(), abs=1e-4)
+        assert summary.at[cell, "n"] == len(SEEDS)
+    base = runs[runs.cell == "isdarts_published"].set_index("seed")["test_error"]
+    v2 = runs[runs.cell == "darts_v2"].set_index("seed")["test_error"]
+    assert summary.at["darts_v2", "diff_vs_isdarts_published_mean"] == pytest.approx((v2 - base).mean(), abs=1e-4)
+    assert summary.at["darts_v2", "params_m_c36_l20_mean"] == pytest.approx(3.349342, abs=1e-4)
+    assert summary.at["darts_v2", "published_test_error"] == 2.76
+    assert summary.at["darts", "published_test_error"] == 3.00
+    assert pd.isna(summary.at["isdarts", "published_method"])
+    text = (folder / "README.md").read_text()
+    assert "| DARTS (2nd order) | 2.76±0.09 | 3.30 | 1 GPU-days | 600 epochs (published) |" in text
+    assert "**IS-DARTS published cell, trained here** (`smoke`, 2 seeds)" in text
+    assert "YAHPO-NB301 surrogate" in text
+    names = [f"{m}-seed{s}" for m in METHODS for s in SEEDS] + list(REFERENCES)
+    for name in names:
+        png = folder / "cells" / f"{name}.png"
+        assert png.read_bytes().startswith(PNG) and png.stat().st_size > 10_000
+        assert f"(cells/{name}.png)" in text
+
+
+def test_darts_rerun_does_nothing_and_a_deleted_training_reruns_alone(dag, data_root):
+    assert "Nothing to be done" in snakemake(dag, data_root, "-n", configfile=CONFIG).stdout
+    gone = training(dag, "darts_v2", 1)
+    gone.unlink()
+    planned = job_counts(snakemake(dag, data_root, "-n", configfile=CONFIG).stdout)
+    assert planned == {"train": 1, "darts_aggregate": 1, "darts_report": 1, "all": 1}
+
+
+def test_aggregation_refuses_a_training_without_its_search(dag, tmp_path):
+    trainings = [training(dag, c, s) for c in CELLS for s in SEEDS if training(dag, c, s).is_file()]
+    with pytest.raises(IsdartsError, match="not among the searches given"):
+        darts_report.runs_table(trainings, [search(dag, "darts", s) for s in SEEDS], surrogate=False)
+    dup = [*trainings, trainings[0]]
+    searches = [search(dag, m, s) for m in METHODS for s in SEEDS]
+    with pytest.raises(IsdartsError, match="two trainings of"):
+        darts_report.runs_table(dup, searches, surrogate=False)
+
+
+def test_published_darts_rows_load():
+    rows = [r for r in load_published(REPO / "config" / "published.yaml") if r.space == "darts"]
+    by_id = {r.id: r for r in rows}
+    assert by_id["darts_v2"].mean == {"test_error": 2.76, "params_m": 3.3, "search_cost_gpu_days": 1.0}
+    assert by_id["darts_v2"].std["test_error"] == 0.09 and by_id["darts_v2"].std["params_m"] is None
+    assert by_id["darts_v1"].ours == "darts" and len(rows) == 7
