@@ -106,3 +106,14 @@ def test_published_darts_rows_load():
     assert by_id["darts_v2"].mean == {"test_error": 2.76, "params_m": 3.3, "search_cost_gpu_days": 1.0}
     assert by_id["darts_v2"].std["test_error"] == 0.09 and by_id["darts_v2"].std["params_m"] is None
     assert by_id["darts_v1"].ours == "darts" and len(rows) == 7
+
+
+def test_report_names_a_table_that_lacks_a_column(dag, tmp_path):
+    from isdarts.report.darts_markdown import write_report
+
+    folder = dag / "reports" / "smoke" / "darts"
+    old = tmp_path / "summary.csv"
+    pd.read_csv(folder / "summary.csv").drop(columns="surrogate_n").to_csv(old, index=False)
+    published = load_published(REPO / "config" / "published.yaml")
+    with pytest.raises(IsdartsError, match=r"summary.csv: lacks column\(s\) surrogate_n"):
+        write_report(folder / "runs.csv", old, published, [], tmp_path / "README.md")

@@ -28,6 +28,7 @@ import pandas as pd
 from isdarts.errors import IsdartsError
 from isdarts.genotype import REFERENCE_GENOTYPES, Genotype, genotype_from_dict
 from isdarts.report.published import PublishedRow
+from isdarts.surrogate import LABEL
 
 BASELINE_CELL = "isdarts_published"  # the paired differences are taken against this cell
 CELL_ORDER = ("isdarts", "darts", "isdarts_published", "darts_v2")
@@ -53,7 +54,7 @@ SUMMARY_COLUMNS = [
     "published_test_error_std", "published_params_m", "published_search_cost_gpu_days",
     "published_source",
 ]  # fmt: skip
-SURROGATE_LABEL = "YAHPO-NB301 surrogate"
+SURROGATE_LABEL = LABEL
 
 
 def cell_label(cell: str) -> str:
@@ -99,10 +100,8 @@ def _search_cost(search: dict) -> tuple[float, str]:
 def _surrogate(genotype: Genotype) -> float | None:
     """The YAHPO-NB301 surrogate's CIFAR-10 validation accuracy, where it can be had (the
     optional onnxruntime and the surrogate files; a cell outside NB301's space has none)."""
-    try:
-        from isdarts.surrogate import score
-    except ImportError:
-        return None
+    from isdarts.surrogate import score
+
     try:
         return score(genotype)
     except (IsdartsError, ImportError):

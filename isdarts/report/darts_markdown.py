@@ -6,14 +6,18 @@ to be edited by hand.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
 
-from isdarts._io import write_text_atomic
-from isdarts.report.darts import BASELINE_CELL, SURROGATE_LABEL, cell_label
-from isdarts.report.mdtext import code, md_table, minutes, num, pm, signed
+from isdarts.report.darts import (
+    BASELINE_CELL,
+    RUN_COLUMNS,
+    SUMMARY_COLUMNS,
+    SURROGATE_LABEL,
+    cell_label,
+)
+from isdarts.report.mdtext import code, images, md_table, minutes, num, pm, signed, write_rendered
 from isdarts.report.published import PublishedRow
 
 
@@ -134,9 +138,7 @@ def render(runs: pd.DataFrame, summary: pd.DataFrame, published: list[PublishedR
     if cells:
         lines += ["## Cell diagrams", "",
                   "Normal and reduction cell of every found (`<method>-seed<k>`) and reference genotype.", ""]
-        for png in cells:
-            rel = os.path.relpath(Path(png).resolve(), out.parent.resolve())
-            lines += [f"### {Path(png).stem}", "", f"![{Path(png).stem}]({rel})", ""]
+        lines += images(cells, out, lambda png: png.stem)
 
     lines += ["## Sources of the published rows", ""]
     lines += [f"- {r.method}: {r.source}" for r in published if r.space == "darts"]
@@ -144,8 +146,5 @@ def render(runs: pd.DataFrame, summary: pd.DataFrame, published: list[PublishedR
 
 
 def write_report(runs_csv, summary_csv, published: list[PublishedRow], cells, out) -> Path:
-    out = Path(out)
-    runs = pd.read_csv(runs_csv)
-    summary = pd.read_csv(summary_csv)
-    text = render(runs, summary, published, [Path(c) for c in cells], out)
-    return write_text_atomic(out, text)
+    return write_rendered(render, runs_csv, summary_csv, published, cells, out,
+                          columns=(RUN_COLUMNS, SUMMARY_COLUMNS))

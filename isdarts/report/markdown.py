@@ -5,15 +5,13 @@ the figures. Generated; not to be edited by hand.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
 
-from isdarts._io import write_text_atomic
 from isdarts.nb201 import COLUMNS
 from isdarts.report.figures import method_label
-from isdarts.report.mdtext import code, md_table, minutes, num, pm, signed
+from isdarts.report.mdtext import code, images, md_table, minutes, num, pm, signed, write_rendered
 from isdarts.report.published import PublishedRow
 
 HEADERS = ("C10 val", "C10 test", "C100 val", "C100 test", "IN16 val", "IN16 test")
@@ -99,10 +97,7 @@ def render(runs: pd.DataFrame, summary: pd.DataFrame, published: list[PublishedR
 
     if figures:
         lines += ["## Figures", ""]
-        for fig in figures:
-            rel = os.path.relpath(Path(fig).resolve(), out.parent.resolve())
-            title = FIGURE_TITLES.get(Path(fig).stem, Path(fig).stem)
-            lines += [f"### {title}", "", f"![{title}]({rel})", ""]
+        lines += images(figures, out, lambda png: FIGURE_TITLES.get(png.stem, png.stem))
 
     cited = [r for r in published if r.space in set(runs["space"])]
     lines += ["## Sources of the published rows", ""]
@@ -115,8 +110,4 @@ def _test(dataset: str) -> str:
 
 
 def write_report(runs_csv, summary_csv, published: list[PublishedRow], figures, out) -> Path:
-    out = Path(out)
-    runs = pd.read_csv(runs_csv)
-    summary = pd.read_csv(summary_csv)
-    text = render(runs, summary, published, [Path(f) for f in figures], out)
-    return write_text_atomic(out, text)
+    return write_rendered(render, runs_csv, summary_csv, published, figures, out)

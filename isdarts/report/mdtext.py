@@ -1,8 +1,17 @@
-"""Small Markdown formatters shared by the reports: numbers, mean ± std, tables, inline code."""
+"""Markdown shared by the reports: numbers, mean ± std, tables, inline code, embedded images,
+and writing a rendered report atomically."""
 
 from __future__ import annotations
 
 import math
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from isdarts._io import write_text_atomic
+from isdarts.errors import IsdartsError
 
 
 def num(x) -> str:
@@ -32,3 +41,33 @@ def code(text: str) -> str:
 
 def minutes(seconds: float) -> str:
     return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
+
+
+def images(paths: list[Path], out: Path, title: Callable[[Path], str]) -> list[str]:
+    """One ``###`` section per PNG, linked relative to the report file ``out``."""
+    lines: list[str] = []
+    for png in paths:
+        rel = os.path.relpath(Path(png).resolve(), out.parent.resolve())
+        lines += [f"### {title(Path(png))}", "", f"![{title(Path(png))}]({rel})", ""]
+    return lines
+
+
+def read_table(path, columns: list[str] = ()) -> pd.DataFrame:
+    """A CSV of the aggregation; a one-line error naming it if unreadable or lacking a column."""
+    try:
+        df = pd.read_csv(path)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise IsdartsError(f"{path}: cannot read table ({exc})") from None
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise IsdartsError(f"{path}: lacks column(s) {', '.join(missing)} (rerun the aggregation)")
+    return df
+
+
+def write_rendered(render: Callable, runs_csv, summary_csv, published, pngs, out,
+                   columns: tuple[list[str], list[str]] = ((), ())) -> Path:  # fmt: skip
+    """Read the runs and summary CSVs (checking ``columns``), render the report and write it
+    atomically to ``out``."""
+    out = Path(out)
+    runs, summary = read_table(runs_csv, columns[0]), read_table(summary_csv, columns[1])
+    return write_text_atomic(out, render(runs, summary, published, [Path(p) for p in pngs], out))
