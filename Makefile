@@ -13,6 +13,8 @@ SNAKEMAKE := $(VENV)/bin/snakemake
 WORKFLOW_PROFILE ?= workflow/profiles/default
 CONFIG ?= config/config.yaml
 RUN_PROFILE = $(shell $(PY) -c "import yaml; print(yaml.safe_load(open('$(CONFIG)'))['profile'])")
+# One HTML report per config (config/config.yaml and config/darts.yaml share the `cpu` profile).
+REPORT_HTML = reports/$(RUN_PROFILE)/report-$(notdir $(basename $(CONFIG))).html
 
 .PHONY: test reproduce install lint lint-workflow clean-results
 
@@ -38,10 +40,11 @@ test: $(STAMP)
 	$(MAKE) lint-workflow
 	$(PY) -m pytest -q
 
-# The default workflow config end to end (CONFIG=config/smoke.yaml for a 1-minute check), then
-# the Snakemake HTML report beside reports/<profile>/README.md.
+# The default workflow config end to end (CONFIG=config/smoke.yaml for a 1-minute check,
+# CONFIG=config/darts.yaml for the DARTS space), then the Snakemake HTML report beside
+# reports/<profile>/README.md.
 reproduce: $(STAMP)
 	$(PY) -m isdarts data prepare cifar10 nb201
 	$(SNAKEMAKE) --workflow-profile $(WORKFLOW_PROFILE) --configfile $(CONFIG)
 	$(SNAKEMAKE) --workflow-profile $(WORKFLOW_PROFILE) --configfile $(CONFIG) \
-		--report reports/$(RUN_PROFILE)/report.html
+		--report $(REPORT_HTML)
