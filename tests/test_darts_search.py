@@ -11,9 +11,9 @@ import pytest
 import torch
 
 from isdarts.cli import main
-from isdarts.darts_search import load_search_profile
 from isdarts.errors import IsdartsError
 from isdarts.genotype import genotype_from_dict
+from isdarts.search.darts import load_search_profile
 from isdarts.spaces.darts_supernet import (
     EDGES,
     NONE,
@@ -89,7 +89,7 @@ def _losses(folder) -> list[float]:
 
 
 def test_cli_search_smoke_end_to_end_and_resume(cifar10, tmp_path, capsys) -> None:
-    from isdarts.darts_search import DartsSearchRequest, run_darts_search
+    from isdarts.search.darts import DartsSearchRequest, run_darts_search
 
     out = tmp_path / "s"
     assert main(["search", "--space", "darts", "--method", "isdarts", "--profile", "smoke",
@@ -112,7 +112,7 @@ def test_cli_search_smoke_end_to_end_and_resume(cifar10, tmp_path, capsys) -> No
 
 
 def test_darts_baseline_resume_after_kill(cifar10, tmp_path) -> None:
-    from isdarts.darts_search import DartsSearchRequest, run_darts_search
+    from isdarts.search.darts import DartsSearchRequest, run_darts_search
 
     prof = load_search_profile("smoke")
     full = run_darts_search(DartsSearchRequest("darts", 2, prof, tmp_path / "full"))

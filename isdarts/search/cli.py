@@ -21,7 +21,7 @@ def _with_threads(profile, threads: int | None):
 
 def _search(args: argparse.Namespace) -> int:
     if args.space == "darts":  # profiles: config/profiles/darts-search-<name>.yaml
-        from isdarts.darts_search import search_cli
+        from isdarts.search.darts import search_cli
 
         return search_cli(args)
     from isdarts.search.profile import load_profile
