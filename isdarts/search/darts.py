@@ -22,7 +22,14 @@ from torch import nn
 import isdarts
 from isdarts.errors import IsdartsError
 from isdarts.genotype import genotype_from_dict
-from isdarts.profiles import is_int, is_num, read_checked, resolve_prefixed
+from isdarts.profiles import (
+    ARCH_CHECKS,
+    ORDER_CHECK,
+    SHARED_CHECKS,
+    is_int,
+    read_checked,
+    resolve_prefixed,
+)
 from isdarts.runtime import device_name
 from isdarts.search.loop import EpochHook, SearchJob, SearchRun, json_scores, run_supernet_search
 from isdarts.search.profile import DartsSettings
@@ -30,6 +37,7 @@ from isdarts.spaces.darts_eval import params_m
 from isdarts.spaces.darts_supernet import (
     EDGES,
     KINDS,
+    STEPS,
     DartsSupernet,
     DartsSupernetConfig,
     K,
@@ -76,21 +84,16 @@ class DartsSearchProfile:
 
 
 _CHECKS: dict[str, Any] = {
-    "channels": lambda v: is_int(v) and v >= 1, "layers": lambda v: is_int(v) and v >= 3,
-    "batch_size": lambda v: is_int(v) and v >= 2, "epochs": lambda v: is_int(v) and v >= 1,
-    "shrink_steps": lambda v: is_int(v) and v >= 1, "shrink_interval": lambda v: is_int(v) and v >= 1,
-    "lr": lambda v: is_num(v) and v > 0, "lr_min": lambda v: is_num(v) and v >= 0,
-    "momentum": lambda v: is_num(v) and 0 <= v < 1, "nesterov": lambda v: isinstance(v, bool),
-    "weight_decay": lambda v: is_num(v) and v >= 0, "grad_clip": lambda v: is_num(v) and v > 0,
-    "train_subset": lambda v: v is None or (is_int(v) and v >= 2),
-    "order": lambda v: v in ("shuffle", "fixed"),
-    "threads": lambda v: v is None or (is_int(v) and v >= 1),
-    "channels_last": lambda v: isinstance(v, bool), "darts_epochs": lambda v: is_int(v) and v >= 1,
-    "arch_lr": lambda v: is_num(v) and v > 0,
-    "arch_betas": lambda v: isinstance(v, list) and len(v) == 2 and all(is_num(b) and 0 <= b < 1 for b in v),
-    "arch_weight_decay": lambda v: is_num(v) and v >= 0,
-    "darts_weight_decay": lambda v: is_num(v) and v >= 0,
+    **SHARED_CHECKS,
+    "layers": lambda v: is_int(v) and v >= 3,
+    "shrink_steps": lambda v: is_int(v) and v >= 1,
+    "shrink_interval": lambda v: is_int(v) and v >= 1,
+    "order": ORDER_CHECK,
+    "darts_epochs": SHARED_CHECKS["epochs"],
+    **ARCH_CHECKS,
+    "darts_weight_decay": SHARED_CHECKS["weight_decay"],
 }
+assert set(_CHECKS) == {f.name for f in dataclasses.fields(DartsSearchProfile)} - {"name"}
 
 
 def load_search_profile(name_or_path: str) -> DartsSearchProfile:
@@ -123,7 +126,7 @@ class DartsSearchRequest:
 def _remaining(mask) -> list[list[int]]:
     """Candidates left per cell kind and node."""
     return [[sum(sum(mask[t][e]) for e, (node, _) in enumerate(EDGES) if node == i)
-             for i in range(4)] for t in range(len(KINDS))]
+             for i in range(STEPS)] for t in range(len(KINDS))]
 
 
 @dataclass

@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from isdarts.errors import IsdartsError
-from isdarts.profiles import is_num, read_mapping, resolve_prefixed
+from isdarts.profiles import (
+    ARCH_CHECKS,
+    ORDER_CHECK,
+    SHARED_CHECKS,
+    check_mapping,
+    is_int,
+    read_mapping,
+    resolve_prefixed,
+)
 
 
 @dataclass(frozen=True)
@@ -49,43 +57,22 @@ class Profile:
     darts: DartsSettings = field(default_factory=DartsSettings)
 
 
-_CHECKS: dict[str, tuple[type | tuple[type, ...], Any]] = {
-    "channels": (int, lambda v: v >= 1),
-    "cells_per_stage": (int, lambda v: v >= 1),
-    "batch_size": (int, lambda v: v >= 2),
-    "epochs": (int, lambda v: v >= 1),
-    "shrink_steps": (int, lambda v: 1 <= v <= 4),
-    "shrink_interval": (int, lambda v: v >= 1),
-    "lr": ((int, float), lambda v: v > 0),
-    "lr_min": ((int, float), lambda v: v >= 0),
-    "momentum": ((int, float), lambda v: 0 <= v < 1),
-    "nesterov": (bool, lambda v: True),
-    "weight_decay": ((int, float), lambda v: v >= 0),
-    "grad_clip": ((int, float), lambda v: v > 0),
-    "train_subset": ((int, type(None)), lambda v: v is None or v >= 2),
-    "order": (str, lambda v: v in ("shuffle", "fixed")),
-    "threads": ((int, type(None)), lambda v: v is None or v >= 1),
-    "channels_last": (bool, lambda v: True),
-    "darts.epochs": (int, lambda v: v >= 1),
-    "darts.arch_lr": ((int, float), lambda v: v > 0),
-    "darts.arch_betas": (list, lambda v: len(v) == 2 and all(is_num(b) and 0 <= b < 1 for b in v)),
-    "darts.arch_weight_decay": ((int, float), lambda v: v >= 0),
-    "darts.weight_decay": ((int, float), lambda v: v >= 0),
+_CHECKS: dict[str, Any] = {
+    **SHARED_CHECKS,
+    "cells_per_stage": lambda v: is_int(v) and v >= 1,
+    "shrink_steps": lambda v: is_int(v) and 1 <= v <= 4,
+    "shrink_interval": lambda v: is_int(v) and v >= 1,
+    "order": ORDER_CHECK,
+    "darts": lambda v: v is None or isinstance(v, dict),  # a mapping, checked by _DARTS_CHECKS
 }
-
-
-def _check(path: Path, key: str, value: Any) -> None:
-    types, ok = _CHECKS[key]
-    allowed = types if isinstance(types, tuple) else (types,)
-    wrong_type = not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed)
-    if wrong_type or not ok(value):
-        raise IsdartsError(
-            f"{path}: bad value {value!r} for '{key}' (see config/profiles/paper.yaml)"
-        )
-
-
-def _known(cls: type) -> set[str]:
-    return {f.name for f in fields(cls)}
+_DARTS_CHECKS: dict[str, Any] = {
+    "epochs": SHARED_CHECKS["epochs"],
+    **ARCH_CHECKS,
+    "weight_decay": SHARED_CHECKS["weight_decay"],
+}
+assert set(_CHECKS) == {f.name for f in fields(Profile)} - {"name"}
+assert set(_DARTS_CHECKS) == {f.name for f in fields(DartsSettings)}
+EXAMPLE = "config/profiles/paper.yaml"
 
 
 def resolve_profile_path(name_or_path: str | os.PathLike) -> Path:
@@ -97,23 +84,9 @@ def resolve_profile_path(name_or_path: str | os.PathLike) -> Path:
 def load_profile(name_or_path: str | os.PathLike) -> Profile:
     path = resolve_profile_path(name_or_path)
     raw = read_mapping(path)
-    known = _known(Profile) - {"name"}
-    darts_raw = raw.pop("darts", {}) or {}
-    for key, value in raw.items():
-        if key not in known:
-            raise IsdartsError(
-                f"{path}: unknown key '{key}' (expected one of {', '.join(sorted(known))})"
-            )
-        _check(path, key, value)
-    if not isinstance(darts_raw, dict):
-        raise IsdartsError(f"{path}: 'darts' must be a mapping")
-    for key, value in darts_raw.items():
-        if key not in _known(DartsSettings):
-            raise IsdartsError(
-                f"{path}: unknown key 'darts.{key}' (expected one of "
-                f"{', '.join(sorted(_known(DartsSettings)))})"
-            )
-        _check(path, f"darts.{key}", value)
+    check_mapping(path, raw, _CHECKS, EXAMPLE)
+    darts_raw = raw.pop("darts", None) or {}
+    check_mapping(path, darts_raw, _DARTS_CHECKS, EXAMPLE, prefix="darts.")
     if "arch_betas" in darts_raw:
         darts_raw["arch_betas"] = tuple(float(b) for b in darts_raw["arch_betas"])
     prof = Profile(name=path.stem, darts=DartsSettings(**darts_raw), **raw)

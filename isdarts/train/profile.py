@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from isdarts.errors import IsdartsError
-from isdarts.profiles import is_int, is_num, read_checked, resolve_prefixed
+from isdarts.profiles import SHARED_CHECKS, is_int, is_num, read_checked, resolve_prefixed
 
 PREFIX = "darts-train-"
 
@@ -43,25 +43,14 @@ class TrainProfile:
 
 
 _CHECKS: dict[str, Any] = {
-    "channels": lambda v: is_int(v) and v >= 1,
+    **SHARED_CHECKS,
     "layers": lambda v: is_int(v) and v >= 3,
     "auxiliary_weight": lambda v: is_num(v) and v >= 0,
     "drop_path": lambda v: is_num(v) and 0 <= v < 1,
-    "epochs": lambda v: is_int(v) and v >= 1,
     "warmup_epochs": lambda v: is_int(v) and v >= 0,
-    "batch_size": lambda v: is_int(v) and v >= 2,
-    "lr": lambda v: is_num(v) and v > 0,
-    "lr_min": lambda v: is_num(v) and v >= 0,
-    "momentum": lambda v: is_num(v) and 0 <= v < 1,
-    "nesterov": lambda v: isinstance(v, bool),
-    "weight_decay": lambda v: is_num(v) and v >= 0,
-    "grad_clip": lambda v: is_num(v) and v > 0,
     "cutout": lambda v: is_int(v) and v >= 0,
-    "train_subset": lambda v: v is None or (is_int(v) and v >= 2),
     "test_subset": lambda v: v is None or (is_int(v) and v >= 1),
     "eval_batch_size": lambda v: is_int(v) and v >= 1,
-    "threads": lambda v: v is None or (is_int(v) and v >= 1),
-    "channels_last": lambda v: isinstance(v, bool),
 }
 assert set(_CHECKS) == {f.name for f in fields(TrainProfile)} - {"name"}
 
