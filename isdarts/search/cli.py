@@ -1,4 +1,5 @@
-"""``isdarts search``: one NAS-Bench-201 search (IS-DARTS or the first-order DARTS baseline)."""
+"""``isdarts search``: one search, NAS-Bench-201 or DARTS space (IS-DARTS or the first-order
+DARTS baseline)."""
 
 from __future__ import annotations
 
@@ -21,9 +22,9 @@ def _with_threads(profile, threads: int | None):
 
 def _search(args: argparse.Namespace) -> int:
     if args.space == "darts":  # profiles: config/profiles/darts-search-<name>.yaml
-        from isdarts.search.darts import search_cli
+        from isdarts.search.darts import load_search_profile, search_cli
 
-        return search_cli(args)
+        return search_cli(args, _with_threads(load_search_profile(args.profile), args.threads))
     from isdarts.search.profile import load_profile
     from isdarts.search.run import SearchRequest, run_search
 

@@ -119,8 +119,9 @@ class DartsSearchRequest:
     device: str = "auto"
 
     def identity(self) -> dict:
-        return {"space": "darts", "method": self.method, "seed": self.seed,
-                "profile": dataclasses.asdict(self.profile)}
+        """What a checkpoint must match to be resumed (threads may differ, as in NB201)."""
+        profile = {k: v for k, v in dataclasses.asdict(self.profile).items() if k != "threads"}
+        return {"space": "darts", "method": self.method, "seed": self.seed, "profile": profile}
 
 
 def _remaining(mask) -> list[list[int]]:
@@ -191,12 +192,13 @@ def run_darts_search(req: DartsSearchRequest, on_epoch_end: EpochHook | None = N
     return run_supernet_search(job, lambda: DartsSpace(req), on_epoch_end)
 
 
-def search_cli(args) -> int:
-    """``isdarts search --space darts``: the handler the search CLI dispatches to."""
+def search_cli(args, profile: DartsSearchProfile) -> int:
+    """``isdarts search --space darts``: the handler the search CLI dispatches to, with the
+    profile it loaded (``--threads`` applied)."""
     if args.dataset != "cifar10":
         raise IsdartsError("--space darts searches on cifar10 only")
-    req = DartsSearchRequest(args.method, args.seed, load_search_profile(args.profile),
-                             Path(args.out), args.data_root, args.device)
+    req = DartsSearchRequest(args.method, args.seed, profile, Path(args.out), args.data_root,
+                             args.device)
     r = run_darts_search(req)
     print(f"{r['method']} seed {r['seed']} (darts space, {r['profile']}): {r['genotype_str']}")
     print(f"  params_m {r['params_m']:.3f} at C=36, 20 cells; search {r['wall_seconds']:.0f} s")
