@@ -26,9 +26,10 @@ def bench():
     return Benchmark.load()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def one_thread():
-    """Tiny tensors: with the 2 cores shared, 2 threads run up to 30x slower than 1."""
+    """Tiny tensors: with the 2 cores shared, 2 threads run up to 30x slower than 1. Module
+    scope: a module uses it for all its tests (``pytestmark``), module fixtures included."""
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     yield

@@ -15,6 +15,8 @@ from isdarts.ops import OPS
 from isdarts.search.importance import ImportanceProbe, measure_importance
 from isdarts.spaces.nb201 import K, Supernet, SupernetConfig, full_mask
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 
 @pytest.mark.parametrize("name", OP_NAMES)
 def test_every_nb201_op_keeps_shape(name):
@@ -38,15 +40,6 @@ def test_cell_batch_norm_uses_batch_statistics_in_eval_mode():
 def test_avg_pool_ignores_padding():
     y = OPS["avg_pool_3x3"](1, 1, 1)(torch.ones(1, 1, 4, 4))
     assert torch.allclose(y, torch.ones_like(y))
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One thread: small tensors, and no OpenMP spinning against other processes."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
