@@ -27,14 +27,13 @@ import pandas as pd
 
 from isdarts.errors import IsdartsError
 from isdarts.genotype import REFERENCE_GENOTYPES, Genotype, genotype_from_dict
+from isdarts.report.mdtext import method_label
 from isdarts.report.published import PublishedRow
 from isdarts.surrogate import LABEL
 
 BASELINE_CELL = "isdarts_published"  # the paired differences are taken against this cell
 CELL_ORDER = ("isdarts", "darts", "isdarts_published", "darts_v2")
-CELL_LABELS = {
-    "isdarts": "IS-DARTS, cell found here",
-    "darts": "DARTS (1st order), cell found here",
+REFERENCE_LABELS = {
     "isdarts_published": "IS-DARTS published cell, trained here",
     "darts_v2": "DARTS (2nd order) published cell, trained here",
 }
@@ -58,7 +57,8 @@ SURROGATE_LABEL = LABEL
 
 
 def cell_label(cell: str) -> str:
-    return CELL_LABELS.get(cell, cell)
+    """A reference genotype's label, or that of the cells a method found."""
+    return REFERENCE_LABELS.get(cell) or f"{method_label(cell)}, cell found here"
 
 
 def _read(path: str | os.PathLike, what: str) -> dict:

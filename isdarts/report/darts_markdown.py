@@ -17,7 +17,17 @@ from isdarts.report.darts import (
     SURROGATE_LABEL,
     cell_label,
 )
-from isdarts.report.mdtext import code, images, md_table, minutes, num, pm, signed, write_rendered
+from isdarts.report.mdtext import (
+    code,
+    images,
+    md_table,
+    method_label,
+    minutes,
+    num,
+    pm,
+    signed,
+    write_rendered,
+)
 from isdarts.report.published import PublishedRow
 
 
@@ -27,7 +37,7 @@ def _budget(runs: pd.DataFrame) -> list[str]:
     lines = []
     for method, part in runs[runs.kind == "found"].groupby("cell", sort=False):
         for budget in dict.fromkeys(part["search_budget"].dropna()):
-            lines.append(f"- Search, {cell_label(method).split(',')[0]} (`darts-search-{profile}`): {budget}. "
+            lines.append(f"- Search, {method_label(method)} (`darts-search-{profile}`): {budget}. "
                          "Paper: C=16, 8 cells, 50 epochs on 50,000 images.")  # fmt: skip
     for budget in dict.fromkeys(runs["train_budget"].dropna()):
         lines.append(f"- Final training (`darts-train-{profile}`, the same for every cell and seed): "
@@ -112,7 +122,7 @@ def render(runs: pd.DataFrame, summary: pd.DataFrame, published: list[PublishedR
         delta = "–" if cell == BASELINE_CELL else (
             signed(r["diff_vs_isdarts_published_mean"]) if pd.isna(r["diff_vs_isdarts_published_std"])
             else f"{r['diff_vs_isdarts_published_mean']:+.2f}±{r['diff_vs_isdarts_published_std']:.2f}")  # fmt: skip
-        params = num(part["params_m"].astype(float).mean()) if "params_m" in part else "–"
+        params = num(part["params_m"].astype(float).mean())
         scored = int(r["surrogate_n"])
         surrogate = num(r["surrogate_val_acc_mean"]) + (f" ({scored} of {len(part)})" if 0 < scored < len(part) else "")
         rows.append([cell_label(cell), *per_seed, f"**{pm(r['test_error_mean'], r['test_error_std'])}**",

@@ -23,9 +23,9 @@ from matplotlib.ticker import MaxNLocator
 from isdarts._io import atomic_write
 from isdarts.nb201 import EDGES, OPS, parse
 from isdarts.report.evaluate import load_log, load_result
+from isdarts.report.mdtext import method_label
 from isdarts.report.published import PublishedRow, match
 
-METHOD_LABELS = {"isdarts": "IS-DARTS", "darts": "DARTS (1st order)"}
 METHOD_COLORS = {"isdarts": "tab:blue", "darts": "tab:red"}
 OP_COLORS = {
     "none": "tab:gray", "skip_connect": "tab:red", "nor_conv_1x1": "tab:green",
@@ -35,10 +35,6 @@ SEED_STYLES = ("-", "--", ":", "-.", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)))
 TEST_COLUMN = {"cifar10": "cifar10_test", "cifar100": "cifar100_test", "ImageNet16-120": "imagenet16_test"}
 DPI = 120
 OFFSET = 0.07  # vertical offset between the op lines of the ops figure
-
-
-def method_label(method: str) -> str:
-    return METHOD_LABELS.get(method, method)
 
 
 class Run:

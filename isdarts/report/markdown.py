@@ -10,8 +10,17 @@ from pathlib import Path
 import pandas as pd
 
 from isdarts.nb201 import COLUMNS
-from isdarts.report.figures import method_label
-from isdarts.report.mdtext import code, images, md_table, minutes, num, pm, signed, write_rendered
+from isdarts.report.mdtext import (
+    code,
+    images,
+    md_table,
+    method_label,
+    minutes,
+    num,
+    pm,
+    signed,
+    write_rendered,
+)
 from isdarts.report.published import PublishedRow
 
 HEADERS = ("C10 val", "C10 test", "C100 val", "C100 test", "IN16 val", "IN16 test")

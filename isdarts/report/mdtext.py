@@ -1,5 +1,5 @@
-"""Markdown shared by the reports: numbers, mean ± std, tables, inline code, embedded images,
-and writing a rendered report atomically."""
+"""Text shared by the reports and figures: method labels, numbers, mean ± std, tables, inline
+code, embedded images, and writing a rendered report atomically."""
 
 from __future__ import annotations
 
@@ -12,6 +12,12 @@ import pandas as pd
 
 from isdarts._io import write_text_atomic
 from isdarts.errors import IsdartsError
+
+METHOD_LABELS = {"isdarts": "IS-DARTS", "darts": "DARTS (1st order)"}
+
+
+def method_label(method: str) -> str:
+    return METHOD_LABELS.get(method, method)
 
 
 def num(x) -> str:
