@@ -59,6 +59,8 @@ if not PUBLISHED.is_file():
     raise WorkflowError(f"config published: {PUBLISHED} not found")
 SPACES = config["spaces"]
 REFERENCES = config.get("darts_references", []) if "darts" in SPACES else []
+# The cells of the DARTS-space trainings, table and diagrams: found ones, then references.
+CELLS = [*config["methods"], *REFERENCES]
 JOB_KINDS = [*SPACES, *(["train"] if "darts" in SPACES else [])]
 THREADS = {kind: profile_threads(kind) for kind in JOB_KINDS}
 
@@ -73,15 +75,15 @@ wildcard_constraints:
     method="|".join(config["methods"]),
     dataset="|".join(d.replace("-", r"\-") for d in config["datasets"]),
     seed=r"\d+",
-    cell="|".join([*config["methods"], *REFERENCES]) or "-",
+    cell="|".join(CELLS),
     reference="|".join(REFERENCES) or "-",
 
 
 def run_dirs(profile, space):
     """Every search folder of one space: method x dataset x seed."""
-    datasets = config["datasets"] if space == "nb201" else [DARTS_DATASET]
     if space not in SPACES:
         return []
+    datasets = config["datasets"] if space == "nb201" else [DARTS_DATASET]
     return [
         RUN.format(profile=profile, space=space, method=m, dataset=d, seed=k)
         for m in config["methods"]
@@ -140,15 +142,10 @@ def train_genotype_arg(wildcards, input):
     return input.genotype if "genotype" in input.keys() else wildcards.cell
 
 
-def cell_names():
-    """The cells of the DARTS-space table and its diagrams: found ones, then references."""
-    return [*config["methods"], *REFERENCES] if "darts" in SPACES else []
-
-
 def all_trainings(wildcards):
     folders = (
         TRAIN.format(profile=wildcards.profile, cell=c, seed=k)
-        for c in cell_names()
+        for c in CELLS
         for k in config["seeds"]
     )
     return [f"{folder}/result.json" for folder in folders]
