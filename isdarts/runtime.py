@@ -48,6 +48,15 @@ def fixed_subset(n_total: int, n: int | None) -> np.ndarray:
     return np.sort(np.random.default_rng(0).permutation(n_total)[:n])
 
 
+def finished_result(out: Path) -> dict | None:
+    """The result of a run already finished in ``out`` (rerunning it does nothing), else None."""
+    path = out / "result.json"
+    if not path.is_file():
+        return None
+    print(f"isdarts: {path} exists; nothing to do", file=sys.stderr)
+    return json.loads(path.read_text())
+
+
 def load_checkpoint(path: Path, device: torch.device) -> dict:
     """A run's checkpoint; a corrupt or truncated file is an error naming it."""
     try:

@@ -34,7 +34,7 @@ from isdarts._io import atomic_write, write_json_atomic
 from isdarts.data import Dataset, load_dataset, load_split
 from isdarts.data.loader import BatchLoader
 from isdarts.errors import IsdartsError
-from isdarts.runtime import fixed_subset, select_device, start_or_resume
+from isdarts.runtime import finished_result, fixed_subset, select_device, start_or_resume
 from isdarts.search.importance import shrink_points
 from isdarts.search.train import EpochStats, NonFiniteLoss, cosine_lr, train_epoch
 
@@ -137,15 +137,6 @@ class _Loop:
     @property
     def log_path(self) -> Path:
         return self.job.out / "log.jsonl"
-
-
-def _finished_result(out: Path) -> dict | None:
-    """The result of a search already finished in ``out`` (rerunning it does nothing)."""
-    path = out / "result.json"
-    if not path.is_file():
-        return None
-    print(f"isdarts: {path} exists; nothing to do", file=sys.stderr)
-    return json.loads(path.read_text())
 
 
 def _check_method(method: str) -> None:
@@ -323,7 +314,7 @@ def run_supernet_search(job: SearchJob, make_space: Callable[[], SearchSpace],
     space reads the benchmark table). ``on_epoch_end(epoch)`` runs after each epoch's
     checkpoint and log line (tests use it to kill a run).
     """
-    done = _finished_result(job.out)
+    done = finished_result(job.out)
     if done is not None:
         return done
     _check_method(job.method)

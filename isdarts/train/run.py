@@ -31,7 +31,13 @@ from isdarts.data import load_dataset
 from isdarts.data.loader import BatchLoader
 from isdarts.errors import IsdartsError
 from isdarts.genotype import Genotype
-from isdarts.runtime import device_name, fixed_subset, select_device, start_or_resume
+from isdarts.runtime import (
+    device_name,
+    finished_result,
+    fixed_subset,
+    select_device,
+    start_or_resume,
+)
 from isdarts.spaces.darts_eval import EvalNetConfig, NetworkCIFAR, count_params, params_m
 from isdarts.train.profile import TrainProfile, train_profile_dict
 
@@ -102,10 +108,10 @@ def evaluate(net: NetworkCIFAR, loader: BatchLoader) -> tuple[float, float]:
 def run_training(req: TrainRequest, on_epoch_end: EpochHook | None = None) -> dict:
     """Train (or resume, or skip if finished) one genotype; returns the result dict.
     ``on_epoch_end(epoch, net)`` runs after each epoch's checkpoint (tests use it)."""
+    done = finished_result(req.out)
+    if done is not None:
+        return done
     result_path, ckpt_path, log_path = (req.out / n for n in ("result.json", "checkpoint.pt", "log.jsonl"))
-    if result_path.is_file():
-        print(f"isdarts: {result_path} exists; nothing to do", file=sys.stderr)
-        return json.loads(result_path.read_text())
     prof = req.profile
     if prof.threads is not None:
         torch.set_num_threads(prof.threads)
