@@ -29,6 +29,7 @@ install: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check isdarts tests benchmarks
 
 lint-workflow: $(STAMP)
 	$(SNAKEMAKE) --lint --configfile config/smoke.yaml

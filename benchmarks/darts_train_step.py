@@ -37,7 +37,9 @@ def main() -> None:
     fmt = torch.channels_last if a.channels_last else torch.contiguous_format
     net = net.to(memory_format=fmt)
     net.drop_path_prob = 0.1
-    opt = torch.optim.SGD(net.parameters(), lr=0.025, momentum=0.9, nesterov=True, weight_decay=3e-4)
+    opt = torch.optim.SGD(
+        net.parameters(), lr=0.025, momentum=0.9, nesterov=True, weight_decay=3e-4
+    )
     x = torch.randn(a.batch, 3, 32, 32).contiguous(memory_format=fmt)
     y = torch.randint(0, 10, (a.batch,))
     times = []
@@ -61,10 +63,14 @@ def main() -> None:
             net(xe)
             ev.append(time.perf_counter() - t0)
     step = statistics.mean(times)
-    print(f"{a.genotype} C={a.channels} layers={a.layers} batch={a.batch} threads={a.threads} "
-          f"channels_last={a.channels_last} params={count_params(net) / 1e6:.3f}M")
-    print(f"train step: {step:.3f} s mean, {min(times):.3f} s min over {a.steps} "
-          f"({a.batch / step:.0f} img/s); eval 500 images: {min(ev):.3f} s")
+    print(
+        f"{a.genotype} C={a.channels} layers={a.layers} batch={a.batch} threads={a.threads} "
+        f"channels_last={a.channels_last} params={count_params(net) / 1e6:.3f}M"
+    )
+    print(
+        f"train step: {step:.3f} s mean, {min(times):.3f} s min over {a.steps} "
+        f"({a.batch / step:.0f} img/s); eval 500 images: {min(ev):.3f} s"
+    )
     print(f"step_s={step:.3f} eval_s_per_10k={20 * min(ev):.1f}")
 
 

@@ -20,7 +20,9 @@ def main(repeats: int = 5) -> None:
         times.append(time.perf_counter() - t0)
     n = len(ds.train_images) + len(ds.test_images)
     print(f"cifar10: {n} images, source: {ds.source}")
-    print(f"load+verify: {statistics.mean(times):.3f} s mean, {min(times):.3f} s min over {repeats}")
+    print(
+        f"load+verify: {statistics.mean(times):.3f} s mean, {min(times):.3f} s min over {repeats}"
+    )
     print(f"load_s={statistics.mean(times):.3f}")
 
 

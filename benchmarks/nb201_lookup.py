@@ -38,7 +38,9 @@ def main() -> None:
     per_query = (time.perf_counter() - t0) / len(keys)
 
     print(f"table: {bench.path} ({len(bench)} architectures)")
-    print(f"load: {1e3 * statistics.mean(loads):.1f} ms mean, {1e3 * min(loads):.1f} ms min over {args.repeats}")
+    print(
+        f"load: {1e3 * statistics.mean(loads):.1f} ms mean, {1e3 * min(loads):.1f} ms min over {args.repeats}"
+    )
     print(f"query: {1e6 * per_query:.2f} us mean over {len(keys)} (strings and indices)")
     print(f"load_ms={1e3 * statistics.mean(loads):.1f} query_us={1e6 * per_query:.2f}")
 

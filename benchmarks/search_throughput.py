@@ -61,10 +61,14 @@ PHASES = [
 class TorchvisionData(torch.utils.data.Dataset):
     def __init__(self, images: np.ndarray, labels: np.ndarray, mean, std) -> None:
         self.images, self.labels = images, labels
-        self.tf = transforms.Compose([
-            transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip(),
-            transforms.ToTensor(), transforms.Normalize(mean, std),
-        ])  # fmt: skip
+        self.tf = transforms.Compose(
+            [
+                transforms.RandomCrop(32, padding=4),
+                transforms.RandomHorizontalFlip(),
+                transforms.ToTensor(),
+                transforms.Normalize(mean, std),
+            ]
+        )
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -107,11 +111,16 @@ def main() -> None:
     ref_opt = torch.optim.SGD(ref_net.parameters(), **sgd)
     fast_opt = torch.optim.SGD(fast_net.parameters(), **sgd)
     ref_data = torch.utils.data.DataLoader(
-        TorchvisionData(ds.train_images, ds.train_labels, ds.mean, ds.std), batch_size=64,
-        shuffle=True, num_workers=0, generator=torch.Generator().manual_seed(0))  # fmt: skip
+        TorchvisionData(ds.train_images, ds.train_labels, ds.mean, ds.std),
+        batch_size=64,
+        shuffle=True,
+        num_workers=0,
+        generator=torch.Generator().manual_seed(0),
+    )
     ref_iter = iter(ref_data)
-    loader = BatchLoader(ds.train_images, ds.train_labels, 64, mean=ds.mean, std=ds.std,
-                         seed=0, channels_last=True)  # fmt: skip
+    loader = BatchLoader(
+        ds.train_images, ds.train_labels, 64, mean=ds.mean, std=ds.std, seed=0, channels_last=True
+    )
     fast_iter = loader.batches(0)
 
     def ref_step():
@@ -141,10 +150,13 @@ def main() -> None:
             step_s, pass_s = fast_s, imp_s
         else:
             fast_step(mask)
-            step_s = statistics.median(timed(lambda m=mask: fast_step(m)) for _ in range(args.steps))
+            step_s = statistics.median(
+                timed(lambda m=mask: fast_step(m)) for _ in range(args.steps)
+            )
             pass_s = statistics.median(
                 timed(lambda m=mask: measure_importance(fast_net, [(x, y)], m))
-                for _ in range(args.steps))  # fmt: skip
+                for _ in range(args.steps)
+            )
         ops = max(sum(r) for r in mask)
         seconds = epochs * STEPS_PER_EPOCH * step_s + STEPS_PER_EPOCH * pass_s
         total += seconds
@@ -155,11 +167,14 @@ def main() -> None:
     ref_step()  # burn-in
     ref_s = statistics.median(timed(ref_step) for _ in range(args.rounds * args.steps))
     ref_imp_s = timed(
-        lambda: measure_importance(ref_net, [(x.contiguous(), y)], full_mask(), fast=False))
+        lambda: measure_importance(ref_net, [(x.contiguous(), y)], full_mask(), fast=False)
+    )
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
-    print(f"# torch {torch.__version__}, {platform.processor() or platform.machine()}, "
-          f"{torch.get_num_threads()} threads, load average {' '.join(f'{v:.1f}' for v in __import__('os').getloadavg())}")  # fmt: skip
+    print(
+        f"# torch {torch.__version__}, {platform.processor() or platform.machine()}, "
+        f"{torch.get_num_threads()} threads, load average {' '.join(f'{v:.1f}' for v in __import__('os').getloadavg())}"
+    )
     print("| measure (C=16, N=5, batch 64) | reference | fast |")
     print("| --- | --- | --- |")
     print(f"| training step, s | {ref_s:.3f} | {fast_s:.3f} |")
@@ -171,10 +186,14 @@ def main() -> None:
     print("| --- | --- | --- | --- | --- |")
     for epochs, ops, step_s, pass_s, seconds in phase_rows:
         print(f"| {epochs} | {ops} | {step_s:.3f} | {pass_s:.3f} | {seconds / 3600:.2f} |")
-    print(f"\npeak memory (max RSS): fast path {peak_fast_gb:.2f} GB (data set included), "
-          f"after the reference path too {peak_gb:.2f} GB")  # fmt: skip
-    print(f"speedup={ref_s / fast_s:.2f} importance_ratio={imp_s / fwd_s:.2f} "
-          f"paper_hours={total / 3600:.2f}")  # fmt: skip
+    print(
+        f"\npeak memory (max RSS): fast path {peak_fast_gb:.2f} GB (data set included), "
+        f"after the reference path too {peak_gb:.2f} GB"
+    )
+    print(
+        f"speedup={ref_s / fast_s:.2f} importance_ratio={imp_s / fwd_s:.2f} "
+        f"paper_hours={total / 3600:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -24,20 +24,53 @@ from pathlib import Path
 import yaml
 
 PROFILE = {
-    "channels": 8, "cells_per_stage": 2, "batch_size": 64, "epochs": 3, "shrink_steps": 1,
-    "shrink_interval": 1, "lr": 0.025, "lr_min": 0.001, "momentum": 0.9, "nesterov": True,
-    "weight_decay": 3.0e-4, "grad_clip": 5.0, "train_subset": 512, "order": "shuffle",
-    "threads": None, "channels_last": True,
-    "darts": {"epochs": 4, "arch_lr": 3.0e-4, "arch_betas": [0.5, 0.999],
-              "arch_weight_decay": 1.0e-3, "weight_decay": 5.0e-4},
-}  # fmt: skip
+    "channels": 8,
+    "cells_per_stage": 2,
+    "batch_size": 64,
+    "epochs": 3,
+    "shrink_steps": 1,
+    "shrink_interval": 1,
+    "lr": 0.025,
+    "lr_min": 0.001,
+    "momentum": 0.9,
+    "nesterov": True,
+    "weight_decay": 3.0e-4,
+    "grad_clip": 5.0,
+    "train_subset": 512,
+    "order": "shuffle",
+    "threads": None,
+    "channels_last": True,
+    "darts": {
+        "epochs": 4,
+        "arch_lr": 3.0e-4,
+        "arch_betas": [0.5, 0.999],
+        "arch_weight_decay": 1.0e-3,
+        "weight_decay": 5.0e-4,
+    },
+}
 
 
 def search(profile: Path, seed: int, out: Path, threads: int) -> subprocess.Popen:
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
-    cmd = [sys.executable, "-m", "isdarts", "search", "--method", "isdarts", "--seed", str(seed),
-           "--profile", str(profile), "--device", "cpu", "--out", str(out / f"seed{seed}")]  # fmt: skip
-    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "isdarts",
+        "search",
+        "--method",
+        "isdarts",
+        "--seed",
+        str(seed),
+        "--profile",
+        str(profile),
+        "--device",
+        "cpu",
+        "--out",
+        str(out / f"seed{seed}"),
+    ]
+    return subprocess.Popen(
+        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
 
 
 def wait(procs: list[subprocess.Popen]) -> None:
@@ -75,14 +108,19 @@ def main() -> None:
             profile.write_text(yaml.safe_dump(PROFILE))
         print(f"{args.jobs} searches, {args.cores} cores, profile {profile.name}")
         burn_in = Path(tmp) / "burn-in.yaml"  # warms the file cache and the interpreter
-        burn_in.write_text(yaml.safe_dump({**yaml.safe_load(profile.read_text()), "train_subset": 64}))
+        burn_in.write_text(
+            yaml.safe_dump({**yaml.safe_load(profile.read_text()), "train_subset": 64})
+        )
         wait([search(burn_in, 0, Path(tmp) / "burn-in", threads=args.cores)])
         a, b = [], []
         for r in range(args.rounds):
             a.append(side_by_side(profile, args.jobs, args.cores))
             b.append(one_at_a_time(profile, args.jobs, args.cores))
-            print(f"round {r + 1}: side by side ({args.cores // args.jobs} thread each) {a[-1]:.1f} s, "
-                  f"one at a time ({args.cores} threads) {b[-1]:.1f} s", flush=True)  # fmt: skip
+            print(
+                f"round {r + 1}: side by side ({args.cores // args.jobs} thread each) {a[-1]:.1f} s, "
+                f"one at a time ({args.cores} threads) {b[-1]:.1f} s",
+                flush=True,
+            )
     sa, sb = statistics.mean(a), statistics.mean(b)
     print(f"side_by_side_s={sa:.1f} one_at_a_time_s={sb:.1f} gain={sb / sa:.2f}")
 

@@ -24,7 +24,9 @@ def _data_prepare(args: argparse.Namespace) -> int:
             folder = data.copy_benchmark_files(args.root, force=args.force)
             print(f"nb201: benchmark table and splits in {folder}")
             continue
-        folder = data.prepare(name, args.root, source=args.source, src_path=args.src, force=args.force)
+        folder = data.prepare(
+            name, args.root, source=args.source, src_path=args.src, force=args.force
+        )
         meta = data.read_meta(folder, name)
         shapes = ", ".join(f"{k} {tuple(v['shape'])}" for k, v in meta["splits"].items())
         print(f"{name}: {shapes} in {folder} (source: {meta['source']})")
@@ -68,7 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     prep.add_argument("datasets", nargs="+", help="cifar10, cifar100, ImageNet16-120, nb201")
     prep.add_argument("--root", help="data root (default $ISDARTS_DATA or ./data)")
     prep.add_argument("--source", default="auto", choices=["auto", "mirror", "official"])
-    prep.add_argument("--from", dest="src", help="read a local copy (pickle batches or image-folder archive)")
+    prep.add_argument(
+        "--from", dest="src", help="read a local copy (pickle batches or image-folder archive)"
+    )
     prep.add_argument("--force", action="store_true", help="prepare again even if cached")
     prep.set_defaults(func=_data_prepare)
 
@@ -81,13 +85,22 @@ def build_parser() -> argparse.ArgumentParser:
     q.set_defaults(func=_nb201_query)
     imp = nb_sub.add_parser("import", help="convert an official NATS-Bench topology folder")
     imp.add_argument("--nats", required=True, help="path to NATS-tss-v1_0-3ffb9-simple")
-    imp.add_argument("--out", help="output CSV (default <data root>/nb201/nb201-200ep-accuracies.csv)")
+    imp.add_argument(
+        "--out", help="output CSV (default <data root>/nb201/nb201-200ep-accuracies.csv)"
+    )
     imp.add_argument("--root", help="data root (default $ISDARTS_DATA or ./data)")
-    imp.add_argument("--partial", action="store_true", help="accept a folder with fewer than 15,625 files")
+    imp.add_argument(
+        "--partial", action="store_true", help="accept a folder with fewer than 15,625 files"
+    )
     imp.set_defaults(func=_nb201_import)
 
-    for module in ("isdarts.search.cli", "isdarts.train.cli", "isdarts.genotype_cli",
-                   "isdarts.surrogate_cli", "isdarts.report.cli"):
+    for module in (
+        "isdarts.search.cli",
+        "isdarts.train.cli",
+        "isdarts.genotype_cli",
+        "isdarts.surrogate_cli",
+        "isdarts.report.cli",
+    ):
         try:
             add = __import__(module, fromlist=["add_parser"]).add_parser
         except (ImportError, AttributeError):

@@ -45,7 +45,11 @@ class Genotype:
         return len(self.normal) // 2
 
     def cell(self, kind: str) -> tuple[Pairs, tuple[int, ...]]:
-        return (self.normal, self.normal_concat) if kind == "normal" else (self.reduce, self.reduce_concat)
+        return (
+            (self.normal, self.normal_concat)
+            if kind == "normal"
+            else (self.reduce, self.reduce_concat)
+        )
 
     def to_dict(self) -> dict[str, list]:
         return {
@@ -62,28 +66,36 @@ class Genotype:
         def fmt(pairs: Pairs) -> str:
             return "[" + ", ".join(f"({op!r}, {i})" for op, i in pairs) + "]"
 
-        return (f"Genotype(normal={fmt(self.normal)}, normal_concat={list(self.normal_concat)}, "
-                f"reduce={fmt(self.reduce)}, reduce_concat={list(self.reduce_concat)})")
+        return (
+            f"Genotype(normal={fmt(self.normal)}, normal_concat={list(self.normal_concat)}, "
+            f"reduce={fmt(self.reduce)}, reduce_concat={list(self.reduce_concat)})"
+        )
 
 
 def _pairs(raw: Any, kind: str, where: str) -> Pairs:
     if not isinstance(raw, (list, tuple)) or not raw or len(raw) % 2:
-        raise IsdartsError(f"{where}: '{kind}' must be a non-empty list of (op, input) pairs, "
-                           "two per intermediate node")
+        raise IsdartsError(
+            f"{where}: '{kind}' must be a non-empty list of (op, input) pairs, "
+            "two per intermediate node"
+        )
     pairs = []
     for k, item in enumerate(raw):
         if not isinstance(item, (list, tuple)) or len(item) != 2:
             raise IsdartsError(f"{where}: {kind}[{k}] is {item!r}, expected an (op, input) pair")
         op, inp = item
         if op not in PRIMITIVES:
-            raise IsdartsError(f"{where}: unknown op {op!r} in {kind}[{k}] (expected one of "
-                               f"{', '.join(PRIMITIVES[1:])})")
+            raise IsdartsError(
+                f"{where}: unknown op {op!r} in {kind}[{k}] (expected one of "
+                f"{', '.join(PRIMITIVES[1:])})"
+            )
         if op == "none":
             raise IsdartsError(f"{where}: op 'none' in {kind}[{k}]: a genotype keeps real ops only")
         node = k // 2
         if isinstance(inp, bool) or not isinstance(inp, int) or not 0 <= inp < 2 + node:
-            raise IsdartsError(f"{where}: bad input index {inp!r} in {kind}[{k}] (node {node + 2} "
-                               f"can take inputs 0..{node + 1})")
+            raise IsdartsError(
+                f"{where}: bad input index {inp!r} in {kind}[{k}] (node {node + 2} "
+                f"can take inputs 0..{node + 1})"
+            )
         pairs.append((op, inp))
     return tuple(pairs)
 
@@ -92,31 +104,42 @@ def _concat(raw: Any, kind: str, steps: int, where: str) -> tuple[int, ...]:
     if isinstance(raw, range):
         raw = list(raw)
     valid = range(2, 2 + steps)
-    if (not isinstance(raw, (list, tuple)) or not raw
-            or any(isinstance(i, bool) or not isinstance(i, int) or i not in valid for i in raw)
-            or len(set(raw)) != len(raw)):
-        raise IsdartsError(f"{where}: bad '{kind}_concat' {raw!r} (expected distinct node "
-                           f"indices in {valid.start}..{valid.stop - 1})")
+    if (
+        not isinstance(raw, (list, tuple))
+        or not raw
+        or any(isinstance(i, bool) or not isinstance(i, int) or i not in valid for i in raw)
+        or len(set(raw)) != len(raw)
+    ):
+        raise IsdartsError(
+            f"{where}: bad '{kind}_concat' {raw!r} (expected distinct node "
+            f"indices in {valid.start}..{valid.stop - 1})"
+        )
     return tuple(raw)
 
 
 def genotype_from_dict(obj: Any, where: str = "genotype") -> Genotype:
     """Validate and build; ``IsdartsError`` naming ``where`` and the offending entry."""
     if not isinstance(obj, dict):
-        raise IsdartsError(f"{where}: expected an object with keys normal, normal_concat, "
-                           "reduce, reduce_concat")
+        raise IsdartsError(
+            f"{where}: expected an object with keys normal, normal_concat, reduce, reduce_concat"
+        )
     keys = {"normal", "normal_concat", "reduce", "reduce_concat"}
     unknown = set(obj) - keys
     if unknown:
-        raise IsdartsError(f"{where}: unknown key '{sorted(unknown)[0]}' (expected "
-                           f"{', '.join(sorted(keys))})")
+        raise IsdartsError(
+            f"{where}: unknown key '{sorted(unknown)[0]}' (expected {', '.join(sorted(keys))})"
+        )
     normal, reduce = (_pairs(obj.get(k), k, where) for k in CELL_KINDS)
     if len(normal) != len(reduce):
         raise IsdartsError(f"{where}: normal and reduce cells have different node counts")
     steps = len(normal) // 2
     default = list(range(2, 2 + steps))
-    return Genotype(normal, _concat(obj.get("normal_concat", default), "normal", steps, where),
-                    reduce, _concat(obj.get("reduce_concat", default), "reduce", steps, where))
+    return Genotype(
+        normal,
+        _concat(obj.get("normal_concat", default), "normal", steps, where),
+        reduce,
+        _concat(obj.get("reduce_concat", default), "reduce", steps, where),
+    )
 
 
 def parse_darts_text(text: str, where: str) -> Genotype:
@@ -145,16 +168,48 @@ def _ref(normal: list, reduce: list) -> Genotype:
 # ``darts_v2``: the DARTS paper's second-order cell (2.76 +- 0.09 % test error, 3.3 M params).
 REFERENCE_GENOTYPES: dict[str, Genotype] = {
     "isdarts_published": _ref(
-        [("sep_conv_5x5", 0), ("sep_conv_3x3", 1), ("dil_conv_5x5", 0), ("sep_conv_5x5", 1),
-         ("sep_conv_5x5", 0), ("sep_conv_5x5", 1), ("sep_conv_3x3", 0), ("sep_conv_5x5", 2)],
-        [("sep_conv_5x5", 0), ("max_pool_3x3", 1), ("dil_conv_5x5", 2), ("sep_conv_5x5", 2),
-         ("sep_conv_5x5", 0), ("sep_conv_5x5", 2), ("dil_conv_5x5", 0), ("sep_conv_5x5", 2)],
+        [
+            ("sep_conv_5x5", 0),
+            ("sep_conv_3x3", 1),
+            ("dil_conv_5x5", 0),
+            ("sep_conv_5x5", 1),
+            ("sep_conv_5x5", 0),
+            ("sep_conv_5x5", 1),
+            ("sep_conv_3x3", 0),
+            ("sep_conv_5x5", 2),
+        ],
+        [
+            ("sep_conv_5x5", 0),
+            ("max_pool_3x3", 1),
+            ("dil_conv_5x5", 2),
+            ("sep_conv_5x5", 2),
+            ("sep_conv_5x5", 0),
+            ("sep_conv_5x5", 2),
+            ("dil_conv_5x5", 0),
+            ("sep_conv_5x5", 2),
+        ],
     ),
     "darts_v2": _ref(
-        [("sep_conv_3x3", 0), ("sep_conv_3x3", 1), ("sep_conv_3x3", 0), ("sep_conv_3x3", 1),
-         ("sep_conv_3x3", 1), ("skip_connect", 0), ("skip_connect", 0), ("dil_conv_3x3", 2)],
-        [("max_pool_3x3", 0), ("max_pool_3x3", 1), ("skip_connect", 2), ("max_pool_3x3", 1),
-         ("max_pool_3x3", 0), ("skip_connect", 2), ("skip_connect", 2), ("max_pool_3x3", 1)],
+        [
+            ("sep_conv_3x3", 0),
+            ("sep_conv_3x3", 1),
+            ("sep_conv_3x3", 0),
+            ("sep_conv_3x3", 1),
+            ("sep_conv_3x3", 1),
+            ("skip_connect", 0),
+            ("skip_connect", 0),
+            ("dil_conv_3x3", 2),
+        ],
+        [
+            ("max_pool_3x3", 0),
+            ("max_pool_3x3", 1),
+            ("skip_connect", 2),
+            ("max_pool_3x3", 1),
+            ("max_pool_3x3", 0),
+            ("skip_connect", 2),
+            ("skip_connect", 2),
+            ("max_pool_3x3", 1),
+        ],
     ),
 }
 
@@ -167,8 +222,10 @@ def load_genotype(name_or_file: str | os.PathLike) -> Genotype:
         return REFERENCE_GENOTYPES[key]
     path = Path(name_or_file)
     if not path.is_file():
-        raise IsdartsError(f"genotype '{key}': neither a file nor a reference name "
-                           f"({', '.join(REFERENCE_GENOTYPES)})")
+        raise IsdartsError(
+            f"genotype '{key}': neither a file nor a reference name "
+            f"({', '.join(REFERENCE_GENOTYPES)})"
+        )
     text = path.read_text()
     if text.lstrip().startswith("Genotype("):
         return parse_darts_text(text, str(path))

@@ -18,16 +18,29 @@ def _genotype(args: argparse.Namespace) -> int:
         from isdarts.plot_cell import plot_genotype
 
         name = args.title or Path(args.genotype).name
-        plot_genotype(g, args.plot, title=f"{name} ({size:.2f} M params at "
-                      f"C={args.channels}, {args.layers} cells)")
+        plot_genotype(
+            g,
+            args.plot,
+            title=f"{name} ({size:.2f} M params at C={args.channels}, {args.layers} cells)",
+        )
     if args.json:
-        print(json.dumps({"name": str(args.genotype), "genotype": g.to_dict(),
-                          "params_m": round(size, 6), "channels": args.channels,
-                          "layers": args.layers}))
+        print(
+            json.dumps(
+                {
+                    "name": str(args.genotype),
+                    "genotype": g.to_dict(),
+                    "params_m": round(size, 6),
+                    "channels": args.channels,
+                    "layers": args.layers,
+                }
+            )
+        )
     else:
         print(g)
-        print(f"params_m {size:.6f} (C={args.channels}, {args.layers} cells, without the "
-              "auxiliary head)")
+        print(
+            f"params_m {size:.6f} (C={args.channels}, {args.layers} cells, without the "
+            "auxiliary head)"
+        )
         if args.plot:
             print(f"wrote {args.plot}")
     return 0
@@ -35,7 +48,8 @@ def _genotype(args: argparse.Namespace) -> int:
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
-        "genotype", help="print a DARTS-space genotype and its parameter count; --plot draws it")
+        "genotype", help="print a DARTS-space genotype and its parameter count; --plot draws it"
+    )
     p.add_argument("genotype", help="reference name (isdarts_published, darts_v2) or genotype file")
     p.add_argument("--json", action="store_true", help="print one JSON object (key params_m)")
     p.add_argument("--plot", metavar="FILE.png", help="draw normal and reduction cells to a PNG")

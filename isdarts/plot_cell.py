@@ -14,8 +14,13 @@ from pathlib import Path
 from isdarts.genotype import Genotype
 from isdarts.spaces.darts_ops import PRIMITIVES
 
-_COLOURS = dict(zip(PRIMITIVES, ["#999999", "#2ca02c", "#1f77b4", "#17becf", "#ff7f0e",
-                                 "#d62728", "#9467bd", "#8c564b"], strict=True))
+_COLOURS = dict(
+    zip(
+        PRIMITIVES,
+        ["#999999", "#2ca02c", "#1f77b4", "#17becf", "#ff7f0e", "#d62728", "#9467bd", "#8c564b"],
+        strict=True,
+    )
+)
 
 
 _STEP = 1.6  # horizontal distance between neighbouring nodes
@@ -38,9 +43,20 @@ def draw_cell(ax, genotype: Genotype, kind: str) -> None:
 
     def arc(src, dst, colour, rad, width=1.8, style="-|>"):
         x0, x1 = _x(src, steps), _x(dst, steps)
-        ax.add_patch(mpatches.FancyArrowPatch(
-            (x0, 0), (x1, 0), arrowstyle=style, mutation_scale=14, color=colour, lw=width,
-            shrinkA=16, shrinkB=16, connectionstyle=f"arc3,rad={rad}", zorder=1))
+        ax.add_patch(
+            mpatches.FancyArrowPatch(
+                (x0, 0),
+                (x1, 0),
+                arrowstyle=style,
+                mutation_scale=14,
+                color=colour,
+                lw=width,
+                shrinkA=16,
+                shrinkB=16,
+                connectionstyle=f"arc3,rad={rad}",
+                zorder=1,
+            )
+        )
         return (x0 + x1) / 2, -rad * (x1 - x0) / 2  # apex of the quadratic curve
 
     for k, (op, src) in enumerate(pairs):
@@ -49,16 +65,40 @@ def draw_cell(ax, genotype: Genotype, kind: str) -> None:
         rad = 2 * height / span * (-1 if k % 2 == 0 else 1)  # first above, second below
         mx, my = arc(src, 2 + k // 2, _COLOURS[op], rad)
         top = max(top, abs(my))
-        ax.text(mx, my, op, fontsize=9, ha="center", va="center", color=_COLOURS[op], zorder=3,
-                bbox=dict(boxstyle="round,pad=0.2", fc="white", ec=_COLOURS[op], lw=0.8))
+        ax.text(
+            mx,
+            my,
+            op,
+            fontsize=9,
+            ha="center",
+            va="center",
+            color=_COLOURS[op],
+            zorder=3,
+            bbox=dict(boxstyle="round,pad=0.2", fc="white", ec=_COLOURS[op], lw=0.8),
+        )
     for n in concat:
         arc(n, "out", "#b0b0b0", 0.12, width=1.0)
     for node, text in labels.items():
         io = node in (0, 1, "out")
-        ax.text(_x(node, steps), 0, text, ha="center", va="center", fontsize=11, zorder=4,
-                bbox=dict(boxstyle="round,pad=0.45", fc="#dddddd" if io else "#fff2b3", ec="black"))
-    ax.text(_x("out", steps), -0.55, "concat " + ", ".join(str(n - 2) for n in concat),
-            ha="center", va="top", fontsize=8, color="#777777")
+        ax.text(
+            _x(node, steps),
+            0,
+            text,
+            ha="center",
+            va="center",
+            fontsize=11,
+            zorder=4,
+            bbox=dict(boxstyle="round,pad=0.45", fc="#dddddd" if io else "#fff2b3", ec="black"),
+        )
+    ax.text(
+        _x("out", steps),
+        -0.55,
+        "concat " + ", ".join(str(n - 2) for n in concat),
+        ha="center",
+        va="top",
+        fontsize=8,
+        color="#777777",
+    )
     ax.set_xlim(-0.8, _x("out", steps) + 0.8)
     ax.set_ylim(-top - 0.5, top + 0.5)
     ax.set_aspect("equal")  # arc3 bends in display space: equal scales keep apexes on the labels

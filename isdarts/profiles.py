@@ -55,19 +55,24 @@ SHARED_CHECKS: dict[str, Callable[[Any], bool]] = {
 ORDER_CHECK: Callable[[Any], bool] = lambda v: v in ("shuffle", "fixed")  # noqa: E731
 ARCH_CHECKS: dict[str, Callable[[Any], bool]] = {
     "arch_lr": lambda v: is_num(v) and v > 0,
-    "arch_betas": lambda v: isinstance(v, list) and len(v) == 2 and all(is_num(b) and 0 <= b < 1 for b in v),
+    "arch_betas": lambda v: (
+        isinstance(v, list) and len(v) == 2 and all(is_num(b) and 0 <= b < 1 for b in v)
+    ),
     "arch_weight_decay": lambda v: is_num(v) and v >= 0,
 }
 
 
-def check_mapping(path: Path, raw: dict[str, Any], checks: dict[str, Any], example: str,
-                  prefix: str = "") -> None:
+def check_mapping(
+    path: Path, raw: dict[str, Any], checks: dict[str, Any], example: str, prefix: str = ""
+) -> None:
     """Every key of ``raw`` known to ``checks`` and every value accepted; errors name the key
     (``prefix`` + key, for a nested mapping) and the file."""
     for key, value in raw.items():
         if key not in checks:
-            raise IsdartsError(f"{path}: unknown key '{prefix}{key}' (expected one of "
-                               f"{', '.join(prefix + k for k in sorted(checks))})")
+            raise IsdartsError(
+                f"{path}: unknown key '{prefix}{key}' (expected one of "
+                f"{', '.join(prefix + k for k in sorted(checks))})"
+            )
         if not checks[key](value):
             raise IsdartsError(f"{path}: bad value {value!r} for '{prefix}{key}' (see {example})")
 
@@ -94,5 +99,7 @@ def resolve_prefixed(name_or_path: str | os.PathLike, prefix: str, what: str) ->
         cand = base / PROFILE_DIR / f"{stem}.yaml"
         if cand.is_file():
             return cand
-    raise IsdartsError(f"{what} '{name_or_path}' not found as ./{PROFILE_DIR}/{stem}.yaml "
-                       f"or {repo / PROFILE_DIR / (stem + '.yaml')} (names: smoke, cpu, paper)")
+    raise IsdartsError(
+        f"{what} '{name_or_path}' not found as ./{PROFILE_DIR}/{stem}.yaml "
+        f"or {repo / PROFILE_DIR / (stem + '.yaml')} (names: smoke, cpu, paper)"
+    )

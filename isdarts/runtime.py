@@ -87,8 +87,13 @@ def start_or_resume(
         return None
     ckpt = load_checkpoint(ckpt_path, device)
     if ckpt["identity"] != identity:
-        raise IsdartsError(f"{ckpt_path}: made by a different {what}; use another --out or delete it")
+        raise IsdartsError(
+            f"{ckpt_path}: made by a different {what}; use another --out or delete it"
+        )
     state = ckpt["state"]
     write_text_atomic(log_path, "".join(json.dumps(r) + "\n" for r in state["log"]))
-    print(f"isdarts: resuming {ckpt_path.parent} after epoch {state['epoch']}/{epochs}", file=sys.stderr)
+    print(
+        f"isdarts: resuming {ckpt_path.parent} after epoch {state['epoch']}/{epochs}",
+        file=sys.stderr,
+    )
     return ckpt

@@ -90,16 +90,22 @@ def resolve_data_dir(path: str | os.PathLike | None = None) -> Path:
 
         mirror = mirror_root()
         if mirror is None:
-            raise IsdartsError(f"{LABEL}: no data mirror found (set $ISDARTS_MIRROR to a folder "
-                               f"holding {FOLDER}/ with {', '.join(FILES)}, or pass a folder)")
+            raise IsdartsError(
+                f"{LABEL}: no data mirror found (set $ISDARTS_MIRROR to a folder "
+                f"holding {FOLDER}/ with {', '.join(FILES)}, or pass a folder)"
+            )
         folder = mirror / FOLDER
     if not folder.is_dir():
-        raise IsdartsError(f"{LABEL}: {folder} is not a folder (expected YAHPO Gym's nb301 "
-                           f"{', '.join(FILES)} there)")
+        raise IsdartsError(
+            f"{LABEL}: {folder} is not a folder (expected YAHPO Gym's nb301 "
+            f"{', '.join(FILES)} there)"
+        )
     for name in FILES:
         if not (folder / name).is_file():
-            raise IsdartsError(f"{LABEL}: {folder / name} not found (expected YAHPO Gym's nb301 "
-                               f"{', '.join(FILES)} in {folder})")
+            raise IsdartsError(
+                f"{LABEL}: {folder / name} not found (expected YAHPO Gym's nb301 "
+                f"{', '.join(FILES)} in {folder})"
+            )
     return folder
 
 
@@ -110,13 +116,17 @@ def unscorable_reason(genotype: Genotype) -> str | None:
     for kind in CELL_KINDS:
         pairs, concat = genotype.cell(kind)
         if sorted(concat) != list(range(2, 2 + _STEPS)):
-            return (f"{kind} cell concatenates nodes {list(concat)} ({LABEL} concatenates all "
-                    f"of 2..{1 + _STEPS})")
+            return (
+                f"{kind} cell concatenates nodes {list(concat)} ({LABEL} concatenates all "
+                f"of 2..{1 + _STEPS})"
+            )
         for i in range(_STEPS):
             (op_a, a), (op_b, b) = pairs[2 * i], pairs[2 * i + 1]
             if a == b:
-                return (f"{kind} cell node {i + 2} takes both ops ({op_a}, {op_b}) from input {a}; "
-                        f"{LABEL} (NAS-Bench-301 space) needs two distinct inputs per node")
+                return (
+                    f"{kind} cell node {i + 2} takes both ops ({op_a}, {op_b}) from input {a}; "
+                    f"{LABEL} (NAS-Bench-301 space) needs two distinct inputs per node"
+                )
     return None
 
 
@@ -142,8 +152,9 @@ def to_config(genotype: Genotype, epoch: int = MAX_EPOCH) -> dict[str, Any]:
 
 def _check_epoch(epoch: Any) -> int:
     if isinstance(epoch, bool) or not isinstance(epoch, int) or not MIN_EPOCH <= epoch <= MAX_EPOCH:
-        raise IsdartsError(f"{LABEL}: epoch must be an integer in {MIN_EPOCH}..{MAX_EPOCH}, "
-                           f"got {epoch!r}")
+        raise IsdartsError(
+            f"{LABEL}: epoch must be an integer in {MIN_EPOCH}..{MAX_EPOCH}, got {epoch!r}"
+        )
     return epoch
 
 
@@ -155,29 +166,37 @@ class _Model:
             import numpy as np
             import onnxruntime as ort
         except ImportError:
-            raise IsdartsError(f"{LABEL} needs onnxruntime: pip install 'isdarts[surrogate]' "
-                               "(or pip install onnxruntime)") from None
+            raise IsdartsError(
+                f"{LABEL} needs onnxruntime: pip install 'isdarts[surrogate]' "
+                "(or pip install onnxruntime)"
+            ) from None
         self._np = np
         path = folder / "encoding.json"
         try:
             encoding = json.loads(path.read_text())
             self.codes = [encoding[name] for name in CAT_NAMES]
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise IsdartsError(f"{path}: not YAHPO's nb301 encoding ({type(exc).__name__}: "
-                               f"{exc})") from None
+            raise IsdartsError(
+                f"{path}: not YAHPO's nb301 encoding ({type(exc).__name__}: {exc})"
+            ) from None
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         try:
-            self.session = ort.InferenceSession(str(folder / "model.onnx"), sess_options=options,
-                                                providers=["CPUExecutionProvider"])
+            self.session = ort.InferenceSession(
+                str(folder / "model.onnx"), sess_options=options, providers=["CPUExecutionProvider"]
+            )
         except Exception as exc:  # onnxruntime raises its own exception types
-            raise IsdartsError(f"{folder / 'model.onnx'}: cannot load ({exc})".splitlines()[0]) from None
+            raise IsdartsError(
+                f"{folder / 'model.onnx'}: cannot load ({exc})".splitlines()[0]
+            ) from None
         names = {i.name for i in self.session.get_inputs()}
         if names != {"x_cat", "x_cont"}:
-            raise IsdartsError(f"{folder / 'model.onnx'}: inputs {sorted(names)}, expected "
-                               "x_cat and x_cont (YAHPO's nb301 model)")
+            raise IsdartsError(
+                f"{folder / 'model.onnx'}: inputs {sorted(names)}, expected "
+                "x_cat and x_cont (YAHPO's nb301 model)"
+            )
         self.output = self.session.get_outputs()[0].name
 
     def encode(self, config: dict[str, Any]):
@@ -188,8 +207,10 @@ class _Model:
             if value not in codes:
                 raise IsdartsError(f"{LABEL}: value {value!r} of {name} is not in encoding.json")
             cat.append(codes[value])
-        return (np.asarray([cat], dtype=np.int32),
-                np.asarray([[config["epoch"]]], dtype=np.float32))
+        return (
+            np.asarray([cat], dtype=np.int32),
+            np.asarray([[config["epoch"]]], dtype=np.float32),
+        )
 
     def predict(self, config: dict[str, Any]) -> float:
         x_cat, x_cont = self.encode(config)
@@ -207,21 +228,25 @@ def load_model(path: str | os.PathLike | None = None) -> _Model:
     return _model(resolve_data_dir(path).resolve())
 
 
-def score(genotype: Genotype, epoch: int = MAX_EPOCH,
-          data_dir: str | os.PathLike | None = None) -> float:
+def score(
+    genotype: Genotype, epoch: int = MAX_EPOCH, data_dir: str | os.PathLike | None = None
+) -> float:
     """Predicted CIFAR-10 validation accuracy (%) after ``epoch`` epochs, by the YAHPO-NB301
     surrogate. Raises :class:`Unscorable` when the NAS-Bench-301 space cannot express it."""
     config = to_config(genotype, epoch)
     return load_model(data_dir).predict(config)
 
 
-def score_batch(genotypes: Iterable[Genotype], epoch: int = MAX_EPOCH,
-                data_dir: str | os.PathLike | None = None) -> list[float | None]:
+def score_batch(
+    genotypes: Iterable[Genotype], epoch: int = MAX_EPOCH, data_dir: str | os.PathLike | None = None
+) -> list[float | None]:
     """:func:`score` for each genotype, ``None`` where :func:`unscorable_reason` is not None."""
     _check_epoch(epoch)
     model = load_model(data_dir)
-    return [None if unscorable_reason(g) is not None else model.predict(to_config(g, epoch))
-            for g in genotypes]
+    return [
+        None if unscorable_reason(g) is not None else model.predict(to_config(g, epoch))
+        for g in genotypes
+    ]
 
 
 def nearest_variants(genotype: Genotype, limit: int = 4096) -> list[Genotype]:
@@ -238,8 +263,10 @@ def nearest_variants(genotype: Genotype, limit: int = 4096) -> list[Genotype]:
             if pairs[2 * i][1] == pairs[2 * i + 1][1]:
                 count *= 2 * (i + 1)  # either op, to any of the node's i + 1 other inputs
     if count > limit:
-        raise IsdartsError(f"{LABEL}: {count} nearest variants (limit {limit}): too many nodes "
-                           "take both ops from one input")
+        raise IsdartsError(
+            f"{LABEL}: {count} nearest variants (limit {limit}): too many nodes "
+            "take both ops from one input"
+        )
     cells: dict[str, list[list[tuple[tuple[str, int], ...]]]] = {}
     for kind in CELL_KINDS:
         pairs, _ = genotype.cell(kind)
@@ -253,12 +280,18 @@ def nearest_variants(genotype: Genotype, limit: int = 4096) -> list[Genotype]:
             moved += [((op_a, a), (op_b, j)) for j in range(i + 2) if j != a]
             options.append(moved)
         cells[kind] = [sum(choice, ()) for choice in itertools.product(*options)]
-    variants = [Genotype(tuple(n), genotype.normal_concat, tuple(r), genotype.reduce_concat)
-                for n, r in itertools.product(cells["normal"], cells["reduce"])]
+    variants = [
+        Genotype(tuple(n), genotype.normal_concat, tuple(r), genotype.reduce_concat)
+        for n, r in itertools.product(cells["normal"], cells["reduce"])
+    ]
     return [v for v in variants if unscorable_reason(v) is None]
 
 
 def summarize(values: Sequence[float]) -> dict[str, float | int]:
     """``n``, ``min``, ``mean``, ``max`` of a list of scores (rounded to 4 decimals)."""
-    return {"n": len(values), "min": round(min(values), 4),
-            "mean": round(sum(values) / len(values), 4), "max": round(max(values), 4)}
+    return {
+        "n": len(values),
+        "min": round(min(values), 4),
+        "mean": round(sum(values) / len(values), 4),
+        "max": round(max(values), 4),
+    }

@@ -92,8 +92,24 @@ def test_cli_search_smoke_end_to_end_and_resume(cifar10, tmp_path, capsys) -> No
     from isdarts.search.darts import DartsSearchRequest, run_darts_search
 
     out = tmp_path / "s"
-    assert main(["search", "--space", "darts", "--method", "isdarts", "--profile", "smoke",
-                 "--seed", "1", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "search",
+                "--space",
+                "darts",
+                "--method",
+                "isdarts",
+                "--profile",
+                "smoke",
+                "--seed",
+                "1",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     result = json.loads((out / "result.json").read_text())
     g = genotype_from_dict(result["genotype"])
     assert len(g.normal) == len(g.reduce) == 8 and result["params_m"] > 0
@@ -118,8 +134,26 @@ def test_threads_option_applies_and_a_run_resumes_with_other_threads(cifar10, tm
     req = DartsSearchRequest("isdarts", 1, load_search_profile("smoke"), out)
     with pytest.raises(KeyboardInterrupt):
         run_darts_search(req, on_epoch_end=_kill_at(2))
-    assert main(["search", "--space", "darts", "--method", "isdarts", "--profile", "smoke",
-                 "--seed", "1", "--threads", "2", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "search",
+                "--space",
+                "darts",
+                "--method",
+                "isdarts",
+                "--profile",
+                "smoke",
+                "--seed",
+                "1",
+                "--threads",
+                "2",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     result = json.loads((out / "result.json").read_text())
     assert result["threads"] == 2
     assert len((out / "log.jsonl").read_text().splitlines()) == result["epochs"]

@@ -83,15 +83,18 @@ def test_drop_path_only_in_training() -> None:
 
 @pytest.mark.parametrize("stride", [1, 2])
 @pytest.mark.parametrize("kernel, padding", [(3, 2), (5, 4)])
-def test_polyphase_dilated_conv_matches_dilated_kernel(kernel: int, padding: int, stride: int) -> None:
+def test_polyphase_dilated_conv_matches_dilated_kernel(
+    kernel: int, padding: int, stride: int
+) -> None:
     from isdarts.spaces.darts_ops import DepthwiseConv
 
     torch.manual_seed(0)
     conv = DepthwiseConv(5, kernel, stride, padding, 2)
     x = torch.randn(2, 5, 8, 8, requires_grad=True)
     y = conv(x)
-    ref = torch.nn.functional.conv2d(x, conv.weight, stride=stride, padding=padding, dilation=2,
-                                     groups=5)
+    ref = torch.nn.functional.conv2d(
+        x, conv.weight, stride=stride, padding=padding, dilation=2, groups=5
+    )
     assert torch.allclose(y, ref, atol=1e-5)
     g = torch.randn_like(y)
     gx, gw = torch.autograd.grad(y, (x, conv.weight), g)

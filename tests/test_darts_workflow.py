@@ -37,7 +37,9 @@ def training(workdir, cell, seed):
 
 
 def search(workdir, method, seed):
-    return workdir / "results" / "smoke" / "darts" / method / "cifar10" / f"seed{seed}" / "result.json"
+    return (
+        workdir / "results" / "smoke" / "darts" / method / "cifar10" / f"seed{seed}" / "result.json"
+    )
 
 
 def test_darts_dag_trains_found_and_reference_cells_under_one_budget(dag):
@@ -48,15 +50,20 @@ def test_darts_dag_trains_found_and_reference_cells_under_one_budget(dag):
             assert trained["genotype"] == found["genotype"] and trained["seed"] == seed
         for ref in REFERENCES:
             assert json.loads(training(dag, ref, seed).read_text())["genotype_source"] == ref
-    budgets = {json.dumps(json.loads(training(dag, c, s).read_text())["profile_settings"], sort_keys=True)
-               for c in CELLS for s in SEEDS}  # fmt: skip
+    budgets = {
+        json.dumps(json.loads(training(dag, c, s).read_text())["profile_settings"], sort_keys=True)
+        for c in CELLS
+        for s in SEEDS
+    }
     assert len(budgets) == 1
 
 
 def test_darts_report_table_diagrams_and_published_rows(dag):
     folder = dag / "reports" / "smoke" / "darts"
     runs = pd.read_csv(folder / "runs.csv")
-    assert sorted(zip(runs["cell"], runs["seed"], strict=True)) == sorted((c, s) for c in CELLS for s in SEEDS)
+    assert sorted(zip(runs["cell"], runs["seed"], strict=True)) == sorted(
+        (c, s) for c in CELLS for s in SEEDS
+    )
     assert set(runs[runs.cell.isin(METHODS)]["kind"]) == {"found"}
     assert runs[runs.kind == "found"]["search_cost_hours"].notna().all()
     summary = pd.read_csv(folder / "summary.csv").set_index("cell")
@@ -66,7 +73,9 @@ def test_darts_report_table_diagrams_and_published_rows(dag):
         assert summary.at[cell, "n"] == len(SEEDS)
     base = runs[runs.cell == "isdarts_published"].set_index("seed")["test_error"]
     v2 = runs[runs.cell == "darts_v2"].set_index("seed")["test_error"]
-    assert summary.at["darts_v2", "diff_vs_isdarts_published_mean"] == pytest.approx((v2 - base).mean(), abs=1e-4)
+    assert summary.at["darts_v2", "diff_vs_isdarts_published_mean"] == pytest.approx(
+        (v2 - base).mean(), abs=1e-4
+    )
     assert summary.at["darts_v2", "params_m_c36_l20_mean"] == pytest.approx(3.349342, abs=1e-4)
     assert summary.at["darts_v2", "published_test_error"] == 2.76
     assert summary.at["darts", "published_test_error"] == 3.00
@@ -93,7 +102,9 @@ def test_darts_rerun_does_nothing_and_a_deleted_training_reruns_alone(dag, data_
 def test_aggregation_refuses_a_training_without_its_search(dag, tmp_path):
     trainings = [training(dag, c, s) for c in CELLS for s in SEEDS if training(dag, c, s).is_file()]
     with pytest.raises(IsdartsError, match="not among the searches given"):
-        darts_report.runs_table(trainings, [search(dag, "darts", s) for s in SEEDS], surrogate=False)
+        darts_report.runs_table(
+            trainings, [search(dag, "darts", s) for s in SEEDS], surrogate=False
+        )
     dup = [*trainings, trainings[0]]
     searches = [search(dag, m, s) for m in METHODS for s in SEEDS]
     with pytest.raises(IsdartsError, match="two trainings of"):
@@ -103,7 +114,11 @@ def test_aggregation_refuses_a_training_without_its_search(dag, tmp_path):
 def test_published_darts_rows_load():
     rows = [r for r in load_published(REPO / "config" / "published.yaml") if r.space == "darts"]
     by_id = {r.id: r for r in rows}
-    assert by_id["darts_v2"].mean == {"test_error": 2.76, "params_m": 3.3, "search_cost_gpu_days": 1.0}
+    assert by_id["darts_v2"].mean == {
+        "test_error": 2.76,
+        "params_m": 3.3,
+        "search_cost_gpu_days": 1.0,
+    }
     assert by_id["darts_v2"].std["test_error"] == 0.09 and by_id["darts_v2"].std["params_m"] is None
     assert by_id["darts_v1"].ours == "darts" and len(rows) == 7
 

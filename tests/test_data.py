@@ -105,7 +105,9 @@ def test_wrong_order_file_is_a_clear_error(tmp_path):
     archive, expected = _image_folder_archive(tmp_path)
     names = sorted(expected["train"])
     (tmp_path / "train-order.txt").write_text("\n".join(names[:-1] + ["train/bird/9999.png"]))
-    with pytest.raises(IsdartsError, match=r"train-order\.txt: line 6 names 'train/bird/9999\.png'"):
+    with pytest.raises(
+        IsdartsError, match=r"train-order\.txt: line 6 names 'train/bird/9999\.png'"
+    ):
         data.prepare("cifar10", tmp_path / "root", src_path=archive)
     (tmp_path / "train-order.txt").write_text("\n".join(names[:-1]))
     with pytest.raises(IsdartsError, match="5 lines, expected 6"):
@@ -119,7 +121,9 @@ def test_truncated_archive_is_a_clear_error(tmp_path):
     archive.write_bytes(blob[: len(blob) // 2])
     with pytest.raises(IsdartsError, match=r"folder\.tar\.gz: corrupt or truncated archive"):
         data.prepare("cifar10", tmp_path / "root", src_path=archive)
-    assert not (tmp_path / "root" / "cifar10").exists() or not any((tmp_path / "root" / "cifar10").iterdir())
+    assert not (tmp_path / "root" / "cifar10").exists() or not any(
+        (tmp_path / "root" / "cifar10").iterdir()
+    )
 
 
 def test_corrupt_cache_is_detected(tmp_path):
@@ -162,7 +166,9 @@ def test_bad_inputs(tmp_path):
         data.prepare("mnist", tmp_path)
     with pytest.raises(IsdartsError, match=r"data_batch_2: missing"):
         (tmp_path / "cifar-10-batches-py").mkdir()
-        _pickle(tmp_path / "cifar-10-batches-py" / "data_batch_1", (_images(1), np.array([0])), "labels")
+        _pickle(
+            tmp_path / "cifar-10-batches-py" / "data_batch_1", (_images(1), np.array([0])), "labels"
+        )
         data.prepare("cifar10", tmp_path / "root", src_path=tmp_path)
     (tmp_path / "cifar-10-batches-py" / "data_batch_2").write_bytes(b"not a pickle")
     with pytest.raises(IsdartsError, match="data_batch_2: unreadable pickle"):
@@ -218,7 +224,12 @@ def test_cli_names_a_bad_mirror(tmp_path):
     env = dict(os.environ, ISDARTS_MIRROR=str(tmp_path / "nope"))
     res = subprocess.run(
         [sys.executable, "-m", "isdarts", "data", "prepare", "cifar10", "--root", str(tmp_path)],
-        capture_output=True, text=True, env=env,
+        capture_output=True,
+        text=True,
+        env=env,
     )
     assert res.returncode == 2
-    assert res.stderr == f"isdarts: error: $ISDARTS_MIRROR={tmp_path / 'nope'}: not a folder (expected a folder laid out like shared/data)\n"
+    assert (
+        res.stderr
+        == f"isdarts: error: $ISDARTS_MIRROR={tmp_path / 'nope'}: not a folder (expected a folder laid out like shared/data)\n"
+    )

@@ -63,8 +63,10 @@ def _bad(**change) -> dict:
     [
         (_bad(normal=[["conv_7x7", 0]] + _bad()["normal"][1:]), "unknown op 'conv_7x7'"),
         (_bad(reduce=[["none", 0]] + _bad()["reduce"][1:]), "op 'none'"),
-        (_bad(normal=_bad()["normal"][:2] + [["sep_conv_3x3", 3]] + _bad()["normal"][3:]),
-         "bad input index 3 in normal[2]"),
+        (
+            _bad(normal=_bad()["normal"][:2] + [["sep_conv_3x3", 3]] + _bad()["normal"][3:]),
+            "bad input index 3 in normal[2]",
+        ),
         (_bad(normal=[["sep_conv_3x3", -1]] + _bad()["normal"][1:]), "bad input index -1"),
         (_bad(normal=_bad()["normal"][:3]), "two per intermediate node"),
         (_bad(normal_concat=[2, 3, 9]), "normal_concat"),

@@ -22,7 +22,14 @@ KNOWN = {
 
 def test_parse_and_to_str_round_trip():
     ops = parse(ISDARTS_CELL)
-    assert ops == ["nor_conv_3x3", "nor_conv_3x3", "nor_conv_3x3", "skip_connect", "nor_conv_3x3", "nor_conv_3x3"]
+    assert ops == [
+        "nor_conv_3x3",
+        "nor_conv_3x3",
+        "nor_conv_3x3",
+        "skip_connect",
+        "nor_conv_3x3",
+        "nor_conv_3x3",
+    ]
     assert to_str(ops) == ISDARTS_CELL
     assert len(EDGES) == 6 and EDGES[0] == (1, 0) and EDGES[-1] == (3, 2)
 
@@ -60,7 +67,14 @@ def test_query_known_rows(bench, index):
 def test_full_table_and_best_values(bench):
     assert len(bench) == 15625
     assert {round(v, 2) for v in [bench.best()["cifar10_test"]]} == {94.37}
-    assert [round(bench.best()[c], 2) for c in COLUMNS] == [91.61, 94.37, 73.49, 73.51, 46.73, 47.31]
+    assert [round(bench.best()[c], 2) for c in COLUMNS] == [
+        91.61,
+        94.37,
+        73.49,
+        73.51,
+        46.73,
+        47.31,
+    ]
     # every string in the table parses and round-trips
     for arch in bench.archs[:200]:
         assert to_str(parse(arch)) == arch
@@ -125,7 +139,15 @@ def test_cli_query_json_and_errors(bench):
 
 
 def test_cli_import_partial(tmp_path):
-    res = _cli("nb201", "import", "--nats", str(_nats_fixture()), "--out", str(tmp_path / "n.csv"), "--partial")
+    res = _cli(
+        "nb201",
+        "import",
+        "--nats",
+        str(_nats_fixture()),
+        "--out",
+        str(tmp_path / "n.csv"),
+        "--partial",
+    )
     assert res.returncode == 0, res.stderr
     res = _cli("nb201", "query", "11", "--json", "--table", str(tmp_path / "n.csv"))
     assert json.loads(res.stdout)["index"] == 11

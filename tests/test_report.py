@@ -47,16 +47,30 @@ def _isdarts_log(bench, final: int, epochs: int = 6, first_shrink: int = 2) -> l
                 masks[e][drop] = 0
         current = None
         if epoch >= first_shrink:
-            current = [OPS[max((i for i, m in enumerate(edge) if m), key=lambda i: i == OPS.index(k))]
-                       for edge, k in zip(masks, final_ops, strict=True)]  # fmt: skip
-        arch = bench.arch(final) if epoch == epochs else (None if current is None else _to_str(current))
+            current = [
+                OPS[max((i for i, m in enumerate(edge) if m), key=lambda i: i == OPS.index(k))]
+                for edge, k in zip(masks, final_ops, strict=True)
+            ]
+        arch = (
+            bench.arch(final)
+            if epoch == epochs
+            else (None if current is None else _to_str(current))
+        )
         row = bench.query(arch) if arch else None
-        records.append({
-            "epoch": epoch, "train_loss": 2.0 - 0.1 * epoch, "train_acc": 10.0 + epoch,
-            "lr": 0.025, "seconds": 1.0, "masks": [list(m) for m in masks],
-            "importance": importance, "arch": arch, "index": row["index"] if row else None,
-            "benchmark": {c: row[c] for c in COLUMNS} if row else None,
-        })  # fmt: skip
+        records.append(
+            {
+                "epoch": epoch,
+                "train_loss": 2.0 - 0.1 * epoch,
+                "train_acc": 10.0 + epoch,
+                "lr": 0.025,
+                "seconds": 1.0,
+                "masks": [list(m) for m in masks],
+                "importance": importance,
+                "arch": arch,
+                "index": row["index"] if row else None,
+                "benchmark": {c: row[c] for c in COLUMNS} if row else None,
+            }
+        )
     return records
 
 
@@ -70,12 +84,21 @@ def _darts_log(bench, cells: list[int]) -> list[dict]:
     records = []
     for epoch, cell in enumerate(cells, start=1):
         row = bench.query(cell)
-        records.append({
-            "epoch": epoch, "train_loss": 1.5, "train_acc": 40.0, "lr": 0.025, "seconds": 1.0,
-            "masks": [[1] * len(OPS) for _ in range(6)], "importance": None, "arch": row["arch"],
-            "index": row["index"], "benchmark": {c: row[c] for c in COLUMNS},
-            "alphas": [[0.0] * len(OPS) for _ in range(6)],
-        })  # fmt: skip
+        records.append(
+            {
+                "epoch": epoch,
+                "train_loss": 1.5,
+                "train_acc": 40.0,
+                "lr": 0.025,
+                "seconds": 1.0,
+                "masks": [[1] * len(OPS) for _ in range(6)],
+                "importance": None,
+                "arch": row["arch"],
+                "index": row["index"],
+                "benchmark": {c: row[c] for c in COLUMNS},
+                "alphas": [[0.0] * len(OPS) for _ in range(6)],
+            }
+        )
     return records
 
 
@@ -84,13 +107,23 @@ def make_run(root, bench, method: str, seed: int, final: int, log: list[dict], p
     out.mkdir(parents=True)
     row = bench.query(final)
     result = {
-        "space": "nb201", "method": method, "dataset": "cifar10", "seed": seed, "profile": profile,
-        "data_source": "mirror: CIFAR-10, JPEG-q75 mirror (test)", "arch": row["arch"],
-        "index": row["index"], "benchmark": {c: row[c] for c in COLUMNS}, "epochs": len(log),
-        "wall_seconds": 12.5 + seed, "device": "cpu: test, 2 cores, 1 threads",
-        "torch_version": "2.x", "isdarts_version": "0.1.0", "order": "shuffle",
+        "space": "nb201",
+        "method": method,
+        "dataset": "cifar10",
+        "seed": seed,
+        "profile": profile,
+        "data_source": "mirror: CIFAR-10, JPEG-q75 mirror (test)",
+        "arch": row["arch"],
+        "index": row["index"],
+        "benchmark": {c: row[c] for c in COLUMNS},
+        "epochs": len(log),
+        "wall_seconds": 12.5 + seed,
+        "device": "cpu: test, 2 cores, 1 threads",
+        "torch_version": "2.x",
+        "isdarts_version": "0.1.0",
+        "order": "shuffle",
         "benchmark_format": "isdarts-nb201-v1",
-    }  # fmt: skip
+    }
     (out / "result.json").write_text(json.dumps(result))
     (out / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in log))
     return out
@@ -104,7 +137,9 @@ def runs(tmp_path, bench):
         make_run(tmp_path, bench, "isdarts", 0, ISDARTS_CELL, _isdarts_log(bench, ISDARTS_CELL)),
         make_run(tmp_path, bench, "isdarts", 1, other, _isdarts_log(bench, other)),
         make_run(tmp_path, bench, "darts", 0, SKIP_CELL, _darts_log(bench, [other, 11, SKIP_CELL])),
-        make_run(tmp_path, bench, "darts", 1, SKIP_CELL, _darts_log(bench, [284, SKIP_CELL, SKIP_CELL])),
+        make_run(
+            tmp_path, bench, "darts", 1, SKIP_CELL, _darts_log(bench, [284, SKIP_CELL, SKIP_CELL])
+        ),
     ]
 
 
@@ -154,7 +189,10 @@ def test_published_file_errors_name_the_field(tmp_path, edit, message):
 
 def test_evaluate_looks_up_all_six_columns(runs, bench, tmp_path):
     out = tmp_path / "evaluation.json"
-    assert main(["evaluate", "--run", str(runs[0]), "--out", str(out), "--bench", str(bench.path)]) == 0
+    assert (
+        main(["evaluate", "--run", str(runs[0]), "--out", str(out), "--bench", str(bench.path)])
+        == 0
+    )
     rec = json.loads(out.read_text())
     assert rec["index"] == ISDARTS_CELL and rec["method"] == "isdarts" and rec["seed"] == 0
     assert rec["cifar10_test"] == pytest.approx(94.3633, abs=1e-3)
@@ -183,7 +221,9 @@ def test_aggregate_mean_std_and_differences(runs, bench, tmp_path):
     assert s.at[("isdarts", "cifar10_test"), "difference"] == pytest.approx(iso.mean() - 94.36)
     assert s.at[("darts", "cifar10_test"), "std"] == pytest.approx(0.0)
     assert s.at[("darts", "cifar10_test"), "difference"] == pytest.approx(54.2967 - 54.30, abs=1e-3)
-    assert s.at[("darts", "imagenet16_test"), "gap_to_optimum"] == pytest.approx(47.31 - 16.3222, abs=1e-3)
+    assert s.at[("darts", "imagenet16_test"), "gap_to_optimum"] == pytest.approx(
+        47.31 - 16.3222, abs=1e-3
+    )
     assert s.at[("darts", "cifar10_test"), "published_method"] == "DARTS (1st order)"
     one = aggregate.summary_table(table[table.seed == 0], published.load_published(PUBLISHED))
     assert one["std"].isna().all() and (one["n"] == 1).all()
@@ -202,8 +242,15 @@ def test_aggregate_refuses_duplicates_and_mixed_profiles(runs, bench, tmp_path):
 
 def test_figures_are_pngs(runs, tmp_path):
     out = {k: tmp_path / f"{k}.png" for k in ("accuracy", "ops", "importance")}
-    rc = main(["figures", *map(str, runs), "--published", str(PUBLISHED),
-               *(x for k, p in out.items() for x in (f"--{k}", str(p)))])  # fmt: skip
+    rc = main(
+        [
+            "figures",
+            *map(str, runs),
+            "--published",
+            str(PUBLISHED),
+            *(x for k, p in out.items() for x in (f"--{k}", str(p))),
+        ]
+    )
     assert rc == 0
     for path in out.values():
         data = path.read_bytes()
@@ -222,13 +269,42 @@ def test_importance_scores_parse():
 def test_markdown_report(runs, bench, tmp_path):
     evals = _evaluate_all(runs, bench, tmp_path)
     runs_csv, summary_csv = tmp_path / "runs.csv", tmp_path / "summary.csv"
-    assert main(["aggregate", *map(str, evals), "--published", str(PUBLISHED),
-                 "--runs", str(runs_csv), "--summary", str(summary_csv)]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "aggregate",
+                *map(str, evals),
+                "--published",
+                str(PUBLISHED),
+                "--runs",
+                str(runs_csv),
+                "--summary",
+                str(summary_csv),
+            ]
+        )
+        == 0
+    )
     fig = tmp_path / "report" / "figures" / "accuracy.png"
     figures.make_figures(runs, accuracy=fig)
     out = tmp_path / "report" / "README.md"
-    assert main(["report", "--runs", str(runs_csv), "--summary", str(summary_csv),
-                 "--published", str(PUBLISHED), "--figures", str(fig), "--out", str(out)]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "report",
+                "--runs",
+                str(runs_csv),
+                "--summary",
+                str(summary_csv),
+                "--published",
+                str(PUBLISHED),
+                "--figures",
+                str(fig),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     text = out.read_text()
     lines = text.splitlines()
     header = "| Method | C10 val | C10 test | C100 val | C100 test | IN16 val | IN16 test |"

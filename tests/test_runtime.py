@@ -23,9 +23,26 @@ def test_corrupt_checkpoint_is_a_one_line_error(tmp_path):
 def test_search_cli_refuses_a_corrupt_checkpoint(tmp_path):
     (tmp_path / "checkpoint.pt").write_bytes(b"garbage")
     res = subprocess.run(
-        [sys.executable, "-m", "isdarts", "search", "--space", "nb201", "--method", "isdarts",
-         "--dataset", "cifar10", "--seed", "0", "--profile", "smoke", "--out", str(tmp_path)],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "isdarts",
+            "search",
+            "--space",
+            "nb201",
+            "--method",
+            "isdarts",
+            "--dataset",
+            "cifar10",
+            "--seed",
+            "0",
+            "--profile",
+            "smoke",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert res.returncode == 2
     assert res.stderr.startswith("isdarts: error: ") and "Traceback" not in res.stderr
@@ -34,7 +51,9 @@ def test_search_cli_refuses_a_corrupt_checkpoint(tmp_path):
 def test_profiles_are_found_by_name_from_any_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert resolve_prefixed("cpu", "", "profile").name == "cpu.yaml"
-    assert resolve_prefixed("cpu", "darts-train-", "training profile").name == "darts-train-cpu.yaml"
+    assert (
+        resolve_prefixed("cpu", "darts-train-", "training profile").name == "darts-train-cpu.yaml"
+    )
     with pytest.raises(IsdartsError, match="profile 'nosuch' not found"):
         resolve_prefixed("nosuch", "", "profile")
 

@@ -106,8 +106,22 @@ def test_unknown_profile_name_is_an_error():
 
 
 def _cmd(out: Path, method: str = "isdarts", seed: int = 0) -> list[str]:
-    return [sys.executable, "-m", "isdarts", "search", "--method", method, "--profile", "smoke",
-            "--seed", str(seed), "--device", "cpu", "--out", str(out)]  # fmt: skip
+    return [
+        sys.executable,
+        "-m",
+        "isdarts",
+        "search",
+        "--method",
+        method,
+        "--profile",
+        "smoke",
+        "--seed",
+        str(seed),
+        "--device",
+        "cpu",
+        "--out",
+        str(out),
+    ]
 
 
 def _env() -> dict:
@@ -128,13 +142,34 @@ def uninterrupted(tmp_path_factory, cifar10, bench):
 
 def test_smoke_search_writes_result_log_and_checkpoint(uninterrupted, bench):
     result = json.loads((uninterrupted / "result.json").read_text())
-    for key in ("space", "method", "dataset", "seed", "profile", "data_source", "arch", "index",
-                "benchmark", "epochs", "wall_seconds", "device", "torch_version",
-                "isdarts_version", "order", "benchmark_format"):  # fmt: skip
+    for key in (
+        "space",
+        "method",
+        "dataset",
+        "seed",
+        "profile",
+        "data_source",
+        "arch",
+        "index",
+        "benchmark",
+        "epochs",
+        "wall_seconds",
+        "device",
+        "torch_version",
+        "isdarts_version",
+        "order",
+        "benchmark_format",
+    ):
         assert key in result, key
     assert result["index"] == bench.index(result["arch"])
-    assert set(result["benchmark"]) == {"cifar10_valid", "cifar10_test", "cifar100_valid",
-                                        "cifar100_test", "imagenet16_valid", "imagenet16_test"}  # fmt: skip
+    assert set(result["benchmark"]) == {
+        "cifar10_valid",
+        "cifar10_test",
+        "cifar100_valid",
+        "cifar100_test",
+        "imagenet16_valid",
+        "imagenet16_test",
+    }
     assert (uninterrupted / "checkpoint.pt").is_file()
     log = _log(uninterrupted)
     assert [r["epoch"] for r in log] == list(range(1, 7))

@@ -70,7 +70,8 @@ def test_isdarts_published_is_unscorable_but_has_near_variants(data) -> None:
 def test_same_input_genotype_is_reported_not_scored(data) -> None:
     g = _same_input()
     assert "normal cell node 3 takes both ops (sep_conv_3x3, dil_conv_3x3) from input 1" in (
-        sg.unscorable_reason(g))
+        sg.unscorable_reason(g)
+    )
     with pytest.raises(sg.Unscorable):
         sg.to_config(g)
     assert sg.score_batch([g]) == [None]
@@ -131,9 +132,24 @@ def test_missing_onnxruntime_names_the_extra(data, monkeypatch) -> None:
 
 def test_cli_json_and_text(data, tmp_path, capsys) -> None:
     result = tmp_path / "result.json"
-    result.write_text(json.dumps({"method": "darts", "genotype": load_genotype("darts_v2").to_dict()}))
-    assert main(["surrogate", "darts_v2", str(result), "isdarts_published", "--json",
-                 "--epoch", "50", "--nearest"]) == 0
+    result.write_text(
+        json.dumps({"method": "darts", "genotype": load_genotype("darts_v2").to_dict()})
+    )
+    assert (
+        main(
+            [
+                "surrogate",
+                "darts_v2",
+                str(result),
+                "isdarts_published",
+                "--json",
+                "--epoch",
+                "50",
+                "--nearest",
+            ]
+        )
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert out["surrogate"] == "YAHPO-NB301 surrogate" and out["epoch"] == 50
     rows = out["results"]
@@ -182,17 +198,28 @@ def _yahpo_python() -> str | None:
     return sys.executable
 
 
-@pytest.mark.skipif(_yahpo_python() is None, reason="yahpo_gym not installed (set "
-                    "ISDARTS_YAHPO_PYTHON to a python with yahpo-gym==1.0.2 to run it)")
+@pytest.mark.skipif(
+    _yahpo_python() is None,
+    reason="yahpo_gym not installed (set "
+    "ISDARTS_YAHPO_PYTHON to a python with yahpo-gym==1.0.2 to run it)",
+)
 def test_agrees_with_yahpo_gym(data) -> None:
     rng = random.Random(1)
-    genotypes = [load_genotype("darts_v2"), *sg.nearest_variants(load_genotype("isdarts_published")),
-                 *(_random_genotype(rng) for _ in range(10))]
+    genotypes = [
+        load_genotype("darts_v2"),
+        *sg.nearest_variants(load_genotype("isdarts_published")),
+        *(_random_genotype(rng) for _ in range(10)),
+    ]
     epochs = [98, 1, 50, 98, 7] + [rng.randint(1, 98) for _ in genotypes[5:]]
     configs = [sg.to_config(g, e) for g, e in zip(genotypes, epochs)]
-    proc = subprocess.run([_yahpo_python(), "-c", _YAHPO_SCRIPT, str(data.resolve())],
-                          input=json.dumps(configs), capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    proc = subprocess.run(
+        [_yahpo_python(), "-c", _YAHPO_SCRIPT, str(data.resolve())],
+        input=json.dumps(configs),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     theirs = json.loads(proc.stdout.strip().splitlines()[-1])
     ours = [sg.score(g, e) for g, e in zip(genotypes, epochs)]

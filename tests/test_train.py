@@ -19,17 +19,41 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _request(out: Path, name: str = "isdarts_published") -> TrainRequest:
-    return TrainRequest(REFERENCE_GENOTYPES[name], name, load_train_profile("smoke"), seed=3, out=out)
+    return TrainRequest(
+        REFERENCE_GENOTYPES[name], name, load_train_profile("smoke"), seed=3, out=out
+    )
 
 
 def test_cli_smoke_run_and_resume_after_kill(cifar10, tmp_path, capsys) -> None:
     full = tmp_path / "full"
-    assert main(["train", "--genotype", "darts_v2", "--profile", "smoke", "--seed", "3",
-                 "--out", str(full)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--genotype",
+                "darts_v2",
+                "--profile",
+                "smoke",
+                "--seed",
+                "3",
+                "--out",
+                str(full),
+            ]
+        )
+        == 0
+    )
     assert "darts_v2 seed 3 (smoke): test acc" in capsys.readouterr().out
     result = json.loads((full / "result.json").read_text())
-    for key in ("test_acc", "test_error", "params_m", "epochs", "wall_seconds", "data_source",
-                "device", "torch_version"):
+    for key in (
+        "test_acc",
+        "test_error",
+        "params_m",
+        "epochs",
+        "wall_seconds",
+        "data_source",
+        "device",
+        "torch_version",
+    ):
         assert key in result
     assert result["test_error"] == pytest.approx(100 - result["test_acc"])
     assert result["params_m_c36_l20"] == pytest.approx(3.349342)
@@ -42,8 +66,9 @@ def test_cli_smoke_run_and_resume_after_kill(cifar10, tmp_path, capsys) -> None:
         if epoch == 2:
             raise KeyboardInterrupt
 
-    req = TrainRequest(REFERENCE_GENOTYPES["darts_v2"], "darts_v2", load_train_profile("smoke"),
-                       seed=3, out=killed)
+    req = TrainRequest(
+        REFERENCE_GENOTYPES["darts_v2"], "darts_v2", load_train_profile("smoke"), seed=3, out=killed
+    )
     with pytest.raises(KeyboardInterrupt):
         run_training(req, on_epoch_end=kill)
     assert not (killed / "result.json").exists()
@@ -60,7 +85,9 @@ def test_nan_stops_with_a_clear_error(cifar10, tmp_path) -> None:
         with torch.no_grad():
             net.classifier.weight.fill_(float("nan"))
 
-    with pytest.raises(IsdartsError, match=r"became nan at epoch 2, step 1.*checkpoint \(epoch 1\)"):
+    with pytest.raises(
+        IsdartsError, match=r"became nan at epoch 2, step 1.*checkpoint \(epoch 1\)"
+    ):
         run_training(_request(tmp_path), on_epoch_end=poison)
 
 

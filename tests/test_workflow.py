@@ -57,7 +57,9 @@ def test_smoke_dag_writes_table_and_figures(smoke):
     for m in METHODS:
         for s in SEEDS:
             assert (run_dir(smoke, m, s) / "evaluation.json").is_file()
-            assert (smoke / "logs" / "smoke" / "search" / "nb201" / m / "cifar10" / f"seed{s}.log").is_file()
+            assert (
+                smoke / "logs" / "smoke" / "search" / "nb201" / m / "cifar10" / f"seed{s}.log"
+            ).is_file()
 
 
 def test_rerun_does_nothing(smoke, data_root):
@@ -73,7 +75,14 @@ def test_deleting_one_run_reruns_only_that_run_and_the_aggregation(smoke, data_r
         f.unlink()
     gone.rmdir()
     planned = job_counts(snakemake(smoke, data_root, "-n").stdout)
-    assert planned == {"search": 1, "evaluate": 1, "aggregate": 1, "figures": 1, "report": 1, "all": 1}
+    assert planned == {
+        "search": 1,
+        "evaluate": 1,
+        "aggregate": 1,
+        "figures": 1,
+        "report": 1,
+        "all": 1,
+    }
     snakemake(smoke, data_root)
     for f, mtime in before.items():
         if f.parent == gone:
@@ -85,9 +94,14 @@ def test_deleting_one_run_reruns_only_that_run_and_the_aggregation(smoke, data_r
 
 def test_interrupted_search_leaves_no_finished_looking_output(tmp_path, data_root):
     target = "results/smoke/nb201/isdarts/cifar10/seed0/result.json"
-    proc = subprocess.Popen(snakemake_cmd(tmp_path, data_root, target), cwd=tmp_path, env=env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)  # fmt: skip
+    proc = subprocess.Popen(
+        snakemake_cmd(tmp_path, data_root, target),
+        cwd=tmp_path,
+        env=env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     log = tmp_path / "results" / "smoke" / "nb201" / "isdarts" / "cifar10" / "seed0" / "log.jsonl"
     try:
         deadline = time.monotonic() + 120
@@ -109,8 +123,12 @@ def test_interrupted_search_leaves_no_finished_looking_output(tmp_path, data_roo
 
 @pytest.mark.parametrize(
     ("override", "field"),
-    [("seedz=[1]", "seedz"), ("profile=huge", "profile"), ("methods=[enas]", "methods"),
-     ("seeds=[-1]", "seeds")],  # fmt: skip
+    [
+        ("seedz=[1]", "seedz"),
+        ("profile=huge", "profile"),
+        ("methods=[enas]", "methods"),
+        ("seeds=[-1]", "seeds"),
+    ],
 )
 def test_config_schema_rejects_bad_keys_and_values(tmp_path, data_root, override, field):
     proc = snakemake(tmp_path, data_root, "-n", config=(override,), check=False)
@@ -123,11 +141,22 @@ def test_config_schema_rejects_bad_keys_and_values(tmp_path, data_root, override
 @pytest.mark.parametrize("profile", ["slurm", "gpu"])
 def test_cluster_and_gpu_profiles_parse_with_the_paper_config(tmp_path, profile):
     proc = subprocess.run(
-        [str(BIN / "snakemake"), "--snakefile", str(REPO / "Snakefile"), "-n",
-         "--workflow-profile", str(REPO / "workflow" / "profiles" / profile),
-         "--configfile", str(REPO / "config" / "paper.yaml")],
-        cwd=tmp_path, env=env(), capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [
+            str(BIN / "snakemake"),
+            "--snakefile",
+            str(REPO / "Snakefile"),
+            "-n",
+            "--workflow-profile",
+            str(REPO / "workflow" / "profiles" / profile),
+            "--configfile",
+            str(REPO / "config" / "paper.yaml"),
+        ],
+        cwd=tmp_path,
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     counts = job_counts(proc.stdout)
     # NB201: 2 methods x 5 seeds, looked up; DARTS space: 2 methods x 5 seeds, then 4 cells

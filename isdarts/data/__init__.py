@@ -45,7 +45,9 @@ def load_dataset(name: str, root: str | os.PathLike | None = None) -> Dataset:
     return Dataset(name, *train, *test, meta["source"], info.mean, info.std, info.num_classes)
 
 
-def load_split(name: str = "cifar10", root: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
+def load_split(
+    name: str = "cifar10", root: str | os.PathLike | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """The standard NAS-Bench-201 25k/25k split of the CIFAR-10 training set: (train_idx, valid_idx)."""
     if name != "cifar10":
         raise IsdartsError(f"no standard train/valid split for '{name}' (only cifar10)")
@@ -54,5 +56,7 @@ def load_split(name: str = "cifar10", root: str | os.PathLike | None = None) -> 
         raw = json.loads(path.read_text())
         idx = [np.array([int(i) for i in raw[k][1]], dtype=np.int64) for k in ("train", "valid")]
     except (json.JSONDecodeError, KeyError, IndexError, TypeError, ValueError) as exc:
-        raise IsdartsError(f"{path}: not a NAS-Bench-201 split file with 'train'/'valid' ({exc})") from None
+        raise IsdartsError(
+            f"{path}: not a NAS-Bench-201 split file with 'train'/'valid' ({exc})"
+        ) from None
     return idx[0], idx[1]

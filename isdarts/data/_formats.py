@@ -30,7 +30,9 @@ def _unpickle(path: Path) -> dict:
     except FileNotFoundError:
         raise IsdartsError(f"{path}: missing (expected a pickle batch file)") from None
     except Exception as exc:  # truncated or not a pickle
-        raise IsdartsError(f"{path}: unreadable pickle batch ({type(exc).__name__}: {exc})") from None
+        raise IsdartsError(
+            f"{path}: unreadable pickle batch ({type(exc).__name__}: {exc})"
+        ) from None
     if not isinstance(obj, dict):
         raise IsdartsError(f"{path}: expected a dict of arrays, got {type(obj).__name__}")
     return {k.decode() if isinstance(k, bytes) else k: v for k, v in obj.items()}
@@ -110,7 +112,9 @@ class _Archive:
                         m.name.lstrip("./"): tar.extractfile(m).read() for m in tar if m.isfile()
                     }
             except FileNotFoundError:
-                raise IsdartsError(f"{self.path}: missing (expected an image-folder archive)") from None
+                raise IsdartsError(
+                    f"{self.path}: missing (expected an image-folder archive)"
+                ) from None
             except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
                 raise IsdartsError(f"{self.path}: corrupt or truncated archive ({exc})") from None
             self._tar = True
@@ -129,7 +133,9 @@ def _decode(archive: _Archive, name: str, side: int) -> np.ndarray:
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
         raise IsdartsError(f"{archive.path}: cannot decode image {name} ({exc})") from None
     if arr.shape != (side, side, 3):
-        raise IsdartsError(f"{archive.path}: image {name} has shape {arr.shape}, expected ({side}, {side}, 3)")
+        raise IsdartsError(
+            f"{archive.path}: image {name} has shape {arr.shape}, expected ({side}, {side}, 3)"
+        )
     return arr
 
 
@@ -148,11 +154,15 @@ def read_image_folder(
         parts = name.split("/")
         if len(parts) == 3 and parts[0] in listing:
             if parts[1] not in class_index:
-                raise IsdartsError(f"{path}: unknown class folder '{parts[1]}' in {name} (expected one of {classes})")
+                raise IsdartsError(
+                    f"{path}: unknown class folder '{parts[1]}' in {name} (expected one of {classes})"
+                )
             listing[parts[0]].append(name)
     for split in listing:
         if not listing[split]:
-            raise IsdartsError(f"{path}: no images under {split}/<class>/ (expected an image-folder archive)")
+            raise IsdartsError(
+                f"{path}: no images under {split}/<class>/ (expected an image-folder archive)"
+            )
         listing[split].sort(key=lambda n: (class_index[n.split("/")[1]], n))
     if order_file is not None:
         listing["train"] = _read_order(Path(order_file), listing["train"])
@@ -166,7 +176,9 @@ def read_image_folder(
 
 def _read_order(order_file: Path, train_names: list[str]) -> list[str]:
     try:
-        lines = [ln.strip().lstrip("./") for ln in order_file.read_text().splitlines() if ln.strip()]
+        lines = [
+            ln.strip().lstrip("./") for ln in order_file.read_text().splitlines() if ln.strip()
+        ]
     except FileNotFoundError:
         raise IsdartsError(f"{order_file}: order file missing") from None
     known = set(train_names)
@@ -176,7 +188,9 @@ def _read_order(order_file: Path, train_names: list[str]) -> list[str]:
         )
     for i, name in enumerate(lines, start=1):
         if name not in known:
-            raise IsdartsError(f"{order_file}: line {i} names '{name}', which is not a training image of the archive")
+            raise IsdartsError(
+                f"{order_file}: line {i} names '{name}', which is not a training image of the archive"
+            )
     if len(set(lines)) != len(lines):
         raise IsdartsError(f"{order_file}: lists some training images more than once")
     return lines

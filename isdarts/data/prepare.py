@@ -26,8 +26,17 @@ from isdarts.errors import IsdartsError
 
 FORMAT_VERSION = 1
 CIFAR10_CLASSES = [
-    "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
-]  # fmt: skip
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+]
 
 
 @dataclass(frozen=True)
@@ -42,13 +51,24 @@ class DatasetInfo:
 # Normalisation constants as the NAS-Bench-201 training pipeline uses them.
 DATASETS: dict[str, DatasetInfo] = {
     "cifar10": DatasetInfo(
-        "cifar10", 10, 32, (125.3 / 255, 123.0 / 255, 113.9 / 255), (63.0 / 255, 62.1 / 255, 66.7 / 255)
+        "cifar10",
+        10,
+        32,
+        (125.3 / 255, 123.0 / 255, 113.9 / 255),
+        (63.0 / 255, 62.1 / 255, 66.7 / 255),
     ),
     "cifar100": DatasetInfo(
-        "cifar100", 100, 32, (129.3 / 255, 124.1 / 255, 112.4 / 255), (68.2 / 255, 65.4 / 255, 70.4 / 255)
+        "cifar100",
+        100,
+        32,
+        (129.3 / 255, 124.1 / 255, 112.4 / 255),
+        (68.2 / 255, 65.4 / 255, 70.4 / 255),
     ),
     "ImageNet16-120": DatasetInfo(
-        "ImageNet16-120", 120, 16, (122.68 / 255, 116.66 / 255, 104.01 / 255),
+        "ImageNet16-120",
+        120,
+        16,
+        (122.68 / 255, 116.66 / 255, 104.01 / 255),
         (63.22 / 255, 61.26 / 255, 65.09 / 255),
     ),
 }
@@ -79,7 +99,9 @@ def _read_source(name: str, source: str, src_path: Path | None, root: Path) -> t
         if source == "mirror":
             raise IsdartsError(f"{mirror}: the mirror holds no {name} data")
     elif source == "mirror":
-        raise IsdartsError("no data mirror found (set $ISDARTS_MIRROR or place shared/data beside the repo)")
+        raise IsdartsError(
+            "no data mirror found (set $ISDARTS_MIRROR or place shared/data beside the repo)"
+        )
     return _download(name, root / "downloads"), "official download"
 
 
@@ -97,7 +119,9 @@ def _read_path(name: str, path: Path, order_file: Path | None) -> dict:
     if name == "ImageNet16-120":
         return _formats.read_imagenet16_pickles(path)
     if name == "cifar10":
-        order = order_file or (path.parent / "train-order.txt" if path.is_file() else path / "train-order.txt")
+        order = order_file or (
+            path.parent / "train-order.txt" if path.is_file() else path / "train-order.txt"
+        )
         return _formats.read_image_folder(path, CIFAR10_CLASSES, order if order.is_file() else None)
     raise IsdartsError(f"{path}: no reader for dataset {name}")
 
@@ -135,7 +159,9 @@ def _load_npy(path: Path, sha256: str, name: str) -> np.ndarray:
             blob = bytearray(os.fstat(f.fileno()).st_size)
             f.readinto(blob)
     except FileNotFoundError:
-        raise IsdartsError(f"{path}: missing; rerun `isdarts data prepare {name} --force`") from None
+        raise IsdartsError(
+            f"{path}: missing; rerun `isdarts data prepare {name} --force`"
+        ) from None
     if hashlib.sha256(blob).hexdigest() != sha256:
         raise IsdartsError(
             f"{path}: sha256 does not match meta.json (corrupt cache); rerun "
@@ -147,7 +173,9 @@ def _load_npy(path: Path, sha256: str, name: str) -> np.ndarray:
         version, np.lib.format.read_array_header_2_0
     )
     shape, fortran, dtype = read_header(header)
-    return np.frombuffer(blob, dtype=dtype, offset=header.tell()).reshape(shape, order="F" if fortran else "C")
+    return np.frombuffer(blob, dtype=dtype, offset=header.tell()).reshape(
+        shape, order="F" if fortran else "C"
+    )
 
 
 def prepare(
@@ -179,14 +207,19 @@ def prepare(
     }
     for split, (images, labels) in splits.items():
         if images.shape[1:] != (info.side, info.side, 3):
-            raise IsdartsError(f"{name} {split}: images of shape {images.shape[1:]}, expected ({info.side}, {info.side}, 3)")
+            raise IsdartsError(
+                f"{name} {split}: images of shape {images.shape[1:]}, expected ({info.side}, {info.side}, 3)"
+            )
         if labels.min() < 0 or labels.max() >= info.num_classes:
             raise IsdartsError(f"{name} {split}: labels outside 0..{info.num_classes - 1}")
         entry: dict = {"shape": list(images.shape)}
         for part, array in (("images", images), ("labels", labels.astype(np.int64))):
             blob = _npy_bytes(array)
             atomic_write(folder / f"{split}_{part}.npy", lambda p, b=blob: p.write_bytes(b))
-            entry[part] = {"file": f"{split}_{part}.npy", "sha256": hashlib.sha256(blob).hexdigest()}
+            entry[part] = {
+                "file": f"{split}_{part}.npy",
+                "sha256": hashlib.sha256(blob).hexdigest(),
+            }
         meta["splits"][split] = entry
     write_json_atomic(folder / "meta.json", meta)  # written last: its presence marks completion
     return folder
@@ -204,7 +237,9 @@ def load_split_arrays(folder: Path, split: str, meta: dict) -> tuple[np.ndarray,
             for part in ("images", "labels")
         )
     except (KeyError, TypeError):
-        raise IsdartsError(f"{folder / 'meta.json'}: malformed; rerun `isdarts data prepare {name} --force`") from None
+        raise IsdartsError(
+            f"{folder / 'meta.json'}: malformed; rerun `isdarts data prepare {name} --force`"
+        ) from None
     return images, labels
 
 
@@ -213,9 +248,13 @@ def read_meta(folder: Path, name: str) -> dict:
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:
-        raise IsdartsError(f"{path}: {name} is not prepared; run `isdarts data prepare {name}`") from None
+        raise IsdartsError(
+            f"{path}: {name} is not prepared; run `isdarts data prepare {name}`"
+        ) from None
     except json.JSONDecodeError as exc:
-        raise IsdartsError(f"{path}: corrupt ({exc}); rerun `isdarts data prepare {name} --force`") from None
+        raise IsdartsError(
+            f"{path}: corrupt ({exc}); rerun `isdarts data prepare {name} --force`"
+        ) from None
 
 
 def copy_benchmark_files(root: str | os.PathLike | None = None, force: bool = False) -> Path:

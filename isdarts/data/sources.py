@@ -27,7 +27,9 @@ def mirror_root() -> Path | None:
     if env:
         path = Path(env)
         if not path.is_dir():
-            raise IsdartsError(f"$ISDARTS_MIRROR={env}: not a folder (expected a folder laid out like shared/data)")
+            raise IsdartsError(
+                f"$ISDARTS_MIRROR={env}: not a folder (expected a folder laid out like shared/data)"
+            )
         return path
     for candidate in (Path.cwd().parent / "shared" / "data", REPO_ROOT.parent / "shared" / "data"):
         if candidate.is_dir():

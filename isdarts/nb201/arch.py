@@ -31,16 +31,22 @@ def parse(arch: str) -> list[str]:
     ops = []
     for node, group in enumerate(groups, start=1):
         if not (group.startswith("|") and group.endswith("|")):
-            raise IsdartsError(f"architecture '{arch}': node group '{group}' must start and end with '|'")
+            raise IsdartsError(
+                f"architecture '{arch}': node group '{group}' must start and end with '|'"
+            )
         items = group[1:-1].split("|")
         if len(items) != node:
-            raise IsdartsError(f"architecture '{arch}': node {node} needs {node} inputs, got {len(items)}")
+            raise IsdartsError(
+                f"architecture '{arch}': node {node} needs {node} inputs, got {len(items)}"
+            )
         for j, item in enumerate(items):
             op, sep, src = item.partition("~")
             if not sep or src != str(j):
                 raise IsdartsError(f"architecture '{arch}': item '{item}' should be '<op>~{j}'")
             if op not in OPS:
-                raise IsdartsError(f"architecture '{arch}': unknown op '{op}' (expected one of {', '.join(OPS)})")
+                raise IsdartsError(
+                    f"architecture '{arch}': unknown op '{op}' (expected one of {', '.join(OPS)})"
+                )
             ops.append(op)
     return ops
 

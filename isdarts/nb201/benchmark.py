@@ -30,9 +30,13 @@ from isdarts.errors import IsdartsError
 from isdarts.nb201 import arch as archmod
 
 COLUMNS: tuple[str, ...] = (
-    "cifar10_valid", "cifar10_test", "cifar100_valid", "cifar100_test",
-    "imagenet16_valid", "imagenet16_test",
-)  # fmt: skip
+    "cifar10_valid",
+    "cifar10_test",
+    "cifar100_valid",
+    "cifar100_test",
+    "imagenet16_valid",
+    "imagenet16_test",
+)
 NUM_ARCHS = 15625
 TABLE_NAME = "nb201-200ep-accuracies.csv"
 # Dated versions of the table format written into every result that quotes the benchmark.

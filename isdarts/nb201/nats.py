@@ -19,7 +19,9 @@ def _row(api, index: int) -> dict:
     def info(dataset: str) -> dict:
         return api.get_more_info(index, dataset, hp="200", is_random=False)
 
-    c10v, c10, c100, in16 = (info(d) for d in ("cifar10-valid", "cifar10", "cifar100", "ImageNet16-120"))
+    c10v, c10, c100, in16 = (
+        info(d) for d in ("cifar10-valid", "cifar10", "cifar100", "ImageNet16-120")
+    )
     return {
         "index": index,
         "arch_str": api.arch(index),
@@ -61,6 +63,8 @@ def import_nats(folder: str | os.PathLike, out: str | os.PathLike, partial: bool
         api = nats_bench.create(str(folder), "tss", fast_mode=True, verbose=False)
         rows = [_row(api, i) for i in indices]
     except Exception as exc:  # the package raises bare exceptions on corrupt files
-        raise IsdartsError(f"{folder}: cannot read with nats_bench ({type(exc).__name__}: {exc})") from None
+        raise IsdartsError(
+            f"{folder}: cannot read with nats_bench ({type(exc).__name__}: {exc})"
+        ) from None
     df = pd.DataFrame(rows)
     return atomic_write(out, lambda p: df.to_csv(p, index=False, float_format="%.8f"))

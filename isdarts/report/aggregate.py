@@ -27,15 +27,41 @@ from isdarts.report.published import PublishedRow, match, optimum
 KEYS = ["space", "method", "dataset"]
 METHOD_ORDER = ("isdarts", "darts")  # rows and runs: the paper's method first
 RUN_COLUMNS = [
-    "space", "method", "dataset", "seed", "profile", "index", "arch", *COLUMNS,
-    "epochs", "wall_seconds", "device", "data_source", "order", "torch_version",
-    "isdarts_version", "benchmark_format", "table",
-]  # fmt: skip
+    "space",
+    "method",
+    "dataset",
+    "seed",
+    "profile",
+    "index",
+    "arch",
+    *COLUMNS,
+    "epochs",
+    "wall_seconds",
+    "device",
+    "data_source",
+    "order",
+    "torch_version",
+    "isdarts_version",
+    "benchmark_format",
+    "table",
+]
 SUMMARY_COLUMNS = [
-    *KEYS, "metric", "n", "seeds", "mean", "std", "min", "max", "published_method",
-    "published_mean", "published_std", "difference", "optimum", "gap_to_optimum",
+    *KEYS,
+    "metric",
+    "n",
+    "seeds",
+    "mean",
+    "std",
+    "min",
+    "max",
+    "published_method",
+    "published_mean",
+    "published_std",
+    "difference",
+    "optimum",
+    "gap_to_optimum",
     "published_source",
-]  # fmt: skip
+]
 
 
 def runs_table(evaluations: Iterable[str | os.PathLike]) -> pd.DataFrame:
@@ -82,9 +108,16 @@ def summary_table(runs: pd.DataFrame, published: list[PublishedRow]) -> pd.DataF
             mean = float(values.mean())
             std = float(values.std(ddof=1)) if len(values) > 1 else None
             row = {
-                "space": space, "method": method, "dataset": dataset, "metric": col,
-                "n": len(values), "seeds": " ".join(str(s) for s in group["seed"]),
-                "mean": mean, "std": std, "min": float(values.min()), "max": float(values.max()),
+                "space": space,
+                "method": method,
+                "dataset": dataset,
+                "metric": col,
+                "n": len(values),
+                "seeds": " ".join(str(s) for s in group["seed"]),
+                "mean": mean,
+                "std": std,
+                "min": float(values.min()),
+                "max": float(values.max()),
                 "published_method": pub.method if pub else None,
                 "published_mean": pub.mean[col] if pub else None,
                 "published_std": pub.std[col] if pub and pub.std else None,
@@ -92,7 +125,7 @@ def summary_table(runs: pd.DataFrame, published: list[PublishedRow]) -> pd.DataF
                 "optimum": best.mean[col] if best else None,
                 "gap_to_optimum": best.mean[col] - mean if best else None,
                 "published_source": pub.source if pub else None,
-            }  # fmt: skip
+            }
             rows.append(row)
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 

@@ -11,8 +11,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     from isdarts.report.evaluate import write_evaluation
 
     rec = write_evaluation(args.run, args.out, table=args.bench)
-    print(f"{rec['method']} {rec['dataset']} seed {rec['seed']}: cell {rec['index']} "
-          f"C10 test {rec['cifar10_test']:.2f} -> {args.out}")  # fmt: skip
+    print(
+        f"{rec['method']} {rec['dataset']} seed {rec['seed']}: cell {rec['index']} "
+        f"C10 test {rec['cifar10_test']:.2f} -> {args.out}"
+    )
     return 0
 
 
@@ -42,7 +44,9 @@ def _report(args: argparse.Namespace) -> int:
     from isdarts.report.markdown import write_report
     from isdarts.report.published import load_published
 
-    path = write_report(args.runs, args.summary, load_published(args.published), args.figures, args.out)
+    path = write_report(
+        args.runs, args.summary, load_published(args.published), args.figures, args.out
+    )
     print(f"wrote {path}")
     return 0
 
@@ -64,7 +68,9 @@ def _darts_report(args: argparse.Namespace) -> int:
     from isdarts.report.darts_markdown import write_report
     from isdarts.report.published import load_published
 
-    path = write_report(args.runs, args.summary, load_published(args.published), args.cells, args.out)
+    path = write_report(
+        args.runs, args.summary, load_published(args.published), args.cells, args.out
+    )
     print(f"wrote {path}")
     return 0
 
@@ -81,21 +87,29 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     ag = subparsers.add_parser(
         "aggregate", help="runs table and mean ± std per method next to the published numbers"
     )
-    ag.add_argument("evaluations", nargs="+", help="evaluation JSON files (from `isdarts evaluate`)")
+    ag.add_argument(
+        "evaluations", nargs="+", help="evaluation JSON files (from `isdarts evaluate`)"
+    )
     ag.add_argument("--published", required=True, help="published numbers (config/published.yaml)")
     ag.add_argument("--runs", required=True, help="runs CSV to write (one row per run)")
-    ag.add_argument("--summary", required=True, help="summary CSV to write (one row per method and column)")
+    ag.add_argument(
+        "--summary", required=True, help="summary CSV to write (one row per method and column)"
+    )
     ag.set_defaults(func=_aggregate)
 
     fg = subparsers.add_parser("figures", help="PNG figures of a set of searches (from their logs)")
-    fg.add_argument("runs", nargs="+", help="search folders or their result.json (log.jsonl beside)")
+    fg.add_argument(
+        "runs", nargs="+", help="search folders or their result.json (log.jsonl beside)"
+    )
     fg.add_argument("--accuracy", help="PNG: benchmark test accuracy of the current cell per epoch")
     fg.add_argument("--ops", help="PNG: op counts in the current cell and the supernet per epoch")
     fg.add_argument("--importance", help="PNG: importance scores per edge at each shrink step")
     fg.add_argument("--published", help="published numbers, drawn as reference lines")
     fg.set_defaults(func=_figures)
 
-    rp = subparsers.add_parser("report", help="Markdown report: table in the paper's format, runs, figures")
+    rp = subparsers.add_parser(
+        "report", help="Markdown report: table in the paper's format, runs, figures"
+    )
     rp.add_argument("--runs", required=True, help="runs CSV (from `isdarts aggregate`)")
     rp.add_argument("--summary", required=True, help="summary CSV (from `isdarts aggregate`)")
     rp.add_argument("--published", required=True, help="published numbers (config/published.yaml)")
@@ -107,17 +121,28 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "darts-aggregate",
         help="DARTS space: trainings table and mean ± std per cell next to the published rows",
     )
-    da.add_argument("trainings", nargs="+", help="training result.json files (from `isdarts train`)")
-    da.add_argument("--searches", nargs="*", default=[],
-                    help="search result.json files the found cells were trained from")  # fmt: skip
+    da.add_argument(
+        "trainings", nargs="+", help="training result.json files (from `isdarts train`)"
+    )
+    da.add_argument(
+        "--searches",
+        nargs="*",
+        default=[],
+        help="search result.json files the found cells were trained from",
+    )
     da.add_argument("--published", required=True, help="published numbers (config/published.yaml)")
     da.add_argument("--runs", required=True, help="runs CSV to write (one row per training)")
     da.add_argument("--summary", required=True, help="summary CSV to write (one row per cell)")
-    da.add_argument("--no-surrogate", action="store_true",
-                    help="skip the YAHPO-NB301 surrogate column even where it is installed")  # fmt: skip
+    da.add_argument(
+        "--no-surrogate",
+        action="store_true",
+        help="skip the YAHPO-NB301 surrogate column even where it is installed",
+    )
     da.set_defaults(func=_darts_aggregate)
 
-    dr = subparsers.add_parser("darts-report", help="DARTS space: Markdown report with the cell diagrams")
+    dr = subparsers.add_parser(
+        "darts-report", help="DARTS space: Markdown report with the cell diagrams"
+    )
     dr.add_argument("--runs", required=True, help="runs CSV (from `isdarts darts-aggregate`)")
     dr.add_argument("--summary", required=True, help="summary CSV (from `isdarts darts-aggregate`)")
     dr.add_argument("--published", required=True, help="published numbers (config/published.yaml)")

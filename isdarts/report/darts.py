@@ -38,21 +38,58 @@ REFERENCE_LABELS = {
     "darts_v2": "DARTS (2nd order) published cell, trained here",
 }
 RUN_COLUMNS = [
-    "cell", "kind", "seed", "profile", "test_acc", "test_error", "test_images", "train_images",
-    "epochs", "params_m", "params_m_c36_l20", "wall_seconds", "device", "search_wall_seconds",
-    "search_cost_hours", "search_cost_unit", "search_device", "search_epochs",
-    "surrogate_val_acc", "genotype", "train_budget", "search_budget", "data_source",
-    "torch_version", "isdarts_version",
-]  # fmt: skip
+    "cell",
+    "kind",
+    "seed",
+    "profile",
+    "test_acc",
+    "test_error",
+    "test_images",
+    "train_images",
+    "epochs",
+    "params_m",
+    "params_m_c36_l20",
+    "wall_seconds",
+    "device",
+    "search_wall_seconds",
+    "search_cost_hours",
+    "search_cost_unit",
+    "search_device",
+    "search_epochs",
+    "surrogate_val_acc",
+    "genotype",
+    "train_budget",
+    "search_budget",
+    "data_source",
+    "torch_version",
+    "isdarts_version",
+]
 SUMMARY_COLUMNS = [
-    "cell", "kind", "n", "seeds", "test_error_mean", "test_error_std", "test_error_min",
-    "test_error_max", "test_acc_mean", "diff_vs_isdarts_published_mean",
-    "diff_vs_isdarts_published_std", "params_m_c36_l20_mean", "params_m_c36_l20_min",
-    "params_m_c36_l20_max", "search_cost_hours_mean", "search_cost_unit",
-    "surrogate_val_acc_mean", "surrogate_n", "published_method", "published_test_error",
-    "published_test_error_std", "published_params_m", "published_search_cost_gpu_days",
+    "cell",
+    "kind",
+    "n",
+    "seeds",
+    "test_error_mean",
+    "test_error_std",
+    "test_error_min",
+    "test_error_max",
+    "test_acc_mean",
+    "diff_vs_isdarts_published_mean",
+    "diff_vs_isdarts_published_std",
+    "params_m_c36_l20_mean",
+    "params_m_c36_l20_min",
+    "params_m_c36_l20_max",
+    "search_cost_hours_mean",
+    "search_cost_unit",
+    "surrogate_val_acc_mean",
+    "surrogate_n",
+    "published_method",
+    "published_test_error",
+    "published_test_error_std",
+    "published_params_m",
+    "published_search_cost_gpu_days",
     "published_source",
-]  # fmt: skip
+]
 SURROGATE_LABEL = LABEL
 
 
@@ -71,22 +108,28 @@ def _read(path: str | os.PathLike, what: str) -> dict:
 def train_budget(rec: dict) -> str:
     """A training's budget in words, from the profile settings its result recorded."""
     p = rec.get("profile_settings") or {}
-    return (f"C={p.get('channels')}, {p.get('layers')} cells, {rec.get('epochs')} epochs on "
-            f"{rec.get('train_images')} images, batch {p.get('batch_size')}, cutout {p.get('cutout')}, "
-            f"auxiliary {p.get('auxiliary_weight')}, drop-path {p.get('drop_path')}; test on "
-            f"{rec.get('test_images')} images")  # fmt: skip
+    return (
+        f"C={p.get('channels')}, {p.get('layers')} cells, {rec.get('epochs')} epochs on "
+        f"{rec.get('train_images')} images, batch {p.get('batch_size')}, cutout {p.get('cutout')}, "
+        f"auxiliary {p.get('auxiliary_weight')}, drop-path {p.get('drop_path')}; test on "
+        f"{rec.get('test_images')} images"
+    )
 
 
 def search_budget(rec: dict) -> str:
     """A search's budget in words (IS-DARTS: with its shrink schedule)."""
     p = rec.get("profile_settings") or {}
     if rec.get("method") == "darts":
-        return (f"C={p.get('channels')}, {p.get('layers')} cells, {p.get('darts_epochs')} epochs "
-                f"on {p.get('train_subset')} images split into weight and architecture halves, "
-                f"batch {p.get('batch_size')}")  # fmt: skip
-    return (f"C={p.get('channels')}, {p.get('layers')} cells, {p.get('epochs')} epochs on "
-            f"{p.get('train_subset')} images, batch {p.get('batch_size')}, {p.get('shrink_steps')} "
-            f"node-wise shrink steps every {p.get('shrink_interval')} epoch(s) before the last")  # fmt: skip
+        return (
+            f"C={p.get('channels')}, {p.get('layers')} cells, {p.get('darts_epochs')} epochs "
+            f"on {p.get('train_subset')} images split into weight and architecture halves, "
+            f"batch {p.get('batch_size')}"
+        )
+    return (
+        f"C={p.get('channels')}, {p.get('layers')} cells, {p.get('epochs')} epochs on "
+        f"{p.get('train_subset')} images, batch {p.get('batch_size')}, {p.get('shrink_steps')} "
+        f"node-wise shrink steps every {p.get('shrink_interval')} epoch(s) before the last"
+    )
 
 
 def _search_cost(search: dict) -> tuple[float, str]:
@@ -114,24 +157,38 @@ def _search_of(source: str, by_path: dict[Path, dict]) -> dict | None:
     found = by_path.get(Path(source).resolve())
     if found is None and not Path(source).is_absolute():
         tail = Path(source).parts
-        found = next((rec for path, rec in by_path.items() if path.parts[-len(tail):] == tail), None)
+        found = next(
+            (rec for path, rec in by_path.items() if path.parts[-len(tail) :] == tail), None
+        )
     return found
 
 
-def runs_table(trainings: Iterable[str | os.PathLike], searches: Iterable[str | os.PathLike],
-               surrogate: bool = True) -> pd.DataFrame:  # fmt: skip
+def runs_table(
+    trainings: Iterable[str | os.PathLike],
+    searches: Iterable[str | os.PathLike],
+    surrogate: bool = True,
+) -> pd.DataFrame:
     """One row per training; a found cell's training is joined with the search that found it
     (the search result.json it was trained from)."""
     by_path = {}
     for path in searches:
         rec = _read(path, "search result")
         if rec.get("space") != "darts":
-            raise IsdartsError(f"{path}: not a DARTS-space search result (space {rec.get('space')!r})")
+            raise IsdartsError(
+                f"{path}: not a DARTS-space search result (space {rec.get('space')!r})"
+            )
         by_path[Path(path).resolve()] = rec
     rows = []
     for path in trainings:
         rec = _read(path, "training result")
-        for key in ("genotype_source", "genotype", "seed", "test_acc", "test_error", "params_m_c36_l20"):
+        for key in (
+            "genotype_source",
+            "genotype",
+            "seed",
+            "test_acc",
+            "test_error",
+            "params_m_c36_l20",
+        ):
             if key not in rec:
                 raise IsdartsError(f"{path}: training result lacks '{key}'")
         source = str(rec["genotype_source"])
@@ -144,13 +201,24 @@ def runs_table(trainings: Iterable[str | os.PathLike], searches: Iterable[str | 
         else:
             search = _search_of(source, by_path)
             if search is None:
-                raise IsdartsError(f"{path}: trained from {source}, which is not among the searches given")
+                raise IsdartsError(
+                    f"{path}: trained from {source}, which is not among the searches given"
+                )
             hours, unit = _search_cost(search)
-            row.update(cell=search["method"], kind="found", search_wall_seconds=search["wall_seconds"],
-                       search_cost_hours=hours, search_cost_unit=unit, search_device=search.get("device"),
-                       search_epochs=search.get("epochs"), search_budget=search_budget(search))  # fmt: skip
+            row.update(
+                cell=search["method"],
+                kind="found",
+                search_wall_seconds=search["wall_seconds"],
+                search_cost_hours=hours,
+                search_cost_unit=unit,
+                search_device=search.get("device"),
+                search_epochs=search.get("epochs"),
+                search_budget=search_budget(search),
+            )
             if int(search["seed"]) != int(rec["seed"]):
-                raise IsdartsError(f"{path}: seed {rec['seed']} trains the cell of search seed {search['seed']}")
+                raise IsdartsError(
+                    f"{path}: seed {rec['seed']} trains the cell of search seed {search['seed']}"
+                )
         row["surrogate_val_acc"] = _surrogate(genotype) if surrogate else None
         rows.append(row)
     if not rows:
@@ -187,25 +255,38 @@ def summary_table(runs: pd.DataFrame, published: list[PublishedRow]) -> pd.DataF
         cost = group["search_cost_hours"].dropna().astype(float)
         surrogate = group["surrogate_val_acc"].dropna().astype(float)
         params = group["params_m_c36_l20"].astype(float)
-        rows.append({
-            "cell": cell, "kind": group["kind"].iloc[0], "n": len(group),
-            "seeds": " ".join(str(s) for s in group["seed"]),
-            "test_error_mean": err.mean(), "test_error_std": err.std(ddof=1) if len(err) > 1 else None,
-            "test_error_min": err.min(), "test_error_max": err.max(),
-            "test_acc_mean": group["test_acc"].astype(float).mean(),
-            "diff_vs_isdarts_published_mean": paired.mean() if len(paired) and cell != BASELINE_CELL else None,
-            "diff_vs_isdarts_published_std": paired.std(ddof=1) if len(paired) > 1 and cell != BASELINE_CELL else None,
-            "params_m_c36_l20_mean": params.mean(), "params_m_c36_l20_min": params.min(),
-            "params_m_c36_l20_max": params.max(),
-            "search_cost_hours_mean": cost.mean() if len(cost) else None,
-            "search_cost_unit": group["search_cost_unit"].dropna().iloc[0] if len(cost) else None,
-            "surrogate_val_acc_mean": surrogate.mean() if len(surrogate) else None,
-            "surrogate_n": len(surrogate),
-            "published_method": pub.method if pub else None,
-            "published_test_error": pub.mean["test_error"] if pub else None,
-            "published_test_error_std": pub.std["test_error"] if pub and pub.std else None,
-            "published_params_m": pub.mean["params_m"] if pub else None,
-            "published_search_cost_gpu_days": pub.mean["search_cost_gpu_days"] if pub else None,
-            "published_source": pub.source if pub else None,
-        })  # fmt: skip
+        rows.append(
+            {
+                "cell": cell,
+                "kind": group["kind"].iloc[0],
+                "n": len(group),
+                "seeds": " ".join(str(s) for s in group["seed"]),
+                "test_error_mean": err.mean(),
+                "test_error_std": err.std(ddof=1) if len(err) > 1 else None,
+                "test_error_min": err.min(),
+                "test_error_max": err.max(),
+                "test_acc_mean": group["test_acc"].astype(float).mean(),
+                "diff_vs_isdarts_published_mean": paired.mean()
+                if len(paired) and cell != BASELINE_CELL
+                else None,
+                "diff_vs_isdarts_published_std": paired.std(ddof=1)
+                if len(paired) > 1 and cell != BASELINE_CELL
+                else None,
+                "params_m_c36_l20_mean": params.mean(),
+                "params_m_c36_l20_min": params.min(),
+                "params_m_c36_l20_max": params.max(),
+                "search_cost_hours_mean": cost.mean() if len(cost) else None,
+                "search_cost_unit": group["search_cost_unit"].dropna().iloc[0]
+                if len(cost)
+                else None,
+                "surrogate_val_acc_mean": surrogate.mean() if len(surrogate) else None,
+                "surrogate_n": len(surrogate),
+                "published_method": pub.method if pub else None,
+                "published_test_error": pub.mean["test_error"] if pub else None,
+                "published_test_error_std": pub.std["test_error"] if pub and pub.std else None,
+                "published_params_m": pub.mean["params_m"] if pub else None,
+                "published_search_cost_gpu_days": pub.mean["search_cost_gpu_days"] if pub else None,
+                "published_source": pub.source if pub else None,
+            }
+        )
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)

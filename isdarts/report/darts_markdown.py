@@ -37,11 +37,15 @@ def _budget(runs: pd.DataFrame) -> list[str]:
     lines = []
     for method, part in runs[runs.kind == "found"].groupby("cell", sort=False):
         for budget in dict.fromkeys(part["search_budget"].dropna()):
-            lines.append(f"- Search, {method_label(method)} (`darts-search-{profile}`): {budget}. "
-                         "Paper: C=16, 8 cells, 50 epochs on 50,000 images.")  # fmt: skip
+            lines.append(
+                f"- Search, {method_label(method)} (`darts-search-{profile}`): {budget}. "
+                "Paper: C=16, 8 cells, 50 epochs on 50,000 images."
+            )
     for budget in dict.fromkeys(runs["train_budget"].dropna()):
-        lines.append(f"- Final training (`darts-train-{profile}`, the same for every cell and seed): "
-                     f"{budget}. Paper: C=36, 20 cells, 600 epochs on 50,000 images.")  # fmt: skip
+        lines.append(
+            f"- Final training (`darts-train-{profile}`, the same for every cell and seed): "
+            f"{budget}. Paper: C=36, 20 cells, 600 epochs on 50,000 images."
+        )
     return lines
 
 
@@ -51,8 +55,13 @@ def _cost(row: pd.Series) -> str:
     return f"{row['search_cost_hours_mean']:.2f} {row['search_cost_unit']}"
 
 
-def render(runs: pd.DataFrame, summary: pd.DataFrame, published: list[PublishedRow],
-           cells: list[Path], out: Path) -> str:  # fmt: skip
+def render(
+    runs: pd.DataFrame,
+    summary: pd.DataFrame,
+    published: list[PublishedRow],
+    cells: list[Path],
+    out: Path,
+) -> str:
     profile = str(runs["profile"].iloc[0])
     by_cell = summary.set_index("cell")
     lines = [
@@ -65,7 +74,7 @@ def render(runs: pd.DataFrame, summary: pd.DataFrame, published: list[PublishedR
         "comparison that carries meaning is between our rows (bold), which share budget and seeds.",
         "",
         *_budget(runs),
-    ]  # fmt: skip
+    ]
     devices = sorted({str(d) for d in runs["device"].dropna()})
     found = runs[runs.kind == "found"]
     lines += [
@@ -75,12 +84,13 @@ def render(runs: pd.DataFrame, summary: pd.DataFrame, published: list[PublishedR
         f"{minutes(runs['wall_seconds'].astype(float).max())} for the longest.",
         f"- Searches: {len(found)}; wall time {minutes(found['search_wall_seconds'].astype(float).sum())} in all, "
         f"{minutes(found['search_wall_seconds'].astype(float).max())} for the longest."
-        if len(found) else "- Searches: none (reference genotypes only).",
+        if len(found)
+        else "- Searches: none (reference genotypes only).",
         f"- Machine: {'; '.join(devices) or 'not recorded'}; torch "
         f"{', '.join(sorted({str(v) for v in runs['torch_version'].dropna()})) or '?'}.",
         f"- Data: {'; '.join(sorted({str(s) for s in runs['data_source'].dropna()})) or 'not recorded'}.",
         "",
-    ]  # fmt: skip
+    ]
 
     lines += ["## CIFAR-10, DARTS space", ""]
     header = ["Method", "Test error (%)", "Params (M), C=36 / 20 cells", "Search cost", "Training"]
@@ -89,65 +99,148 @@ def render(runs: pd.DataFrame, summary: pd.DataFrame, published: list[PublishedR
     def ours(cell: str) -> list[str]:
         r = by_cell.loc[cell]
         n = int(r["n"])
-        params = (f"{r['params_m_c36_l20_mean']:.2f}" if r["kind"] == "reference"
-                  else f"{r['params_m_c36_l20_mean']:.2f} ({r['params_m_c36_l20_min']:.2f}–{r['params_m_c36_l20_max']:.2f})")  # fmt: skip
-        return [f"**{cell_label(cell)}** (`{profile}`, {n} seed{'s' if n != 1 else ''})",
-                f"**{pm(r['test_error_mean'], r['test_error_std'])}**", params, _cost(r),
-                f"`darts-train-{profile}`"]  # fmt: skip
+        params = (
+            f"{r['params_m_c36_l20_mean']:.2f}"
+            if r["kind"] == "reference"
+            else f"{r['params_m_c36_l20_mean']:.2f} ({r['params_m_c36_l20_min']:.2f}–{r['params_m_c36_l20_max']:.2f})"
+        )
+        return [
+            f"**{cell_label(cell)}** (`{profile}`, {n} seed{'s' if n != 1 else ''})",
+            f"**{pm(r['test_error_mean'], r['test_error_std'])}**",
+            params,
+            _cost(r),
+            f"`darts-train-{profile}`",
+        ]
 
     for pub in (r for r in published if r.space == "darts"):
         std = pub.std["test_error"] if pub.std else None
-        rows.append([pub.method, pm(pub.mean["test_error"], std), num(pub.mean["params_m"]),
-                     f"{pub.mean['search_cost_gpu_days']:g} GPU-days", "600 epochs (published)"])  # fmt: skip
+        rows.append(
+            [
+                pub.method,
+                pm(pub.mean["test_error"], std),
+                num(pub.mean["params_m"]),
+                f"{pub.mean['search_cost_gpu_days']:g} GPU-days",
+                "600 epochs (published)",
+            ]
+        )
         if pub.ours in by_cell.index:
             rows.append(ours(pub.ours))
             placed.add(pub.ours)
     rows += [ours(c) for c in by_cell.index if c not in placed]
     lines += md_table(header, rows) + [""]
 
-    lines += ["## Same budget, same seeds", "",
-              f"Test error (%) per seed; Δ = paired difference to `{BASELINE_CELL}` over the seeds",
-              f"both have (mean ± std); the last column is the {SURROGATE_LABEL}'s predicted",
-              "CIFAR-10 validation accuracy (%) of the cell at 98 epochs (mean over the seeds' cells it",
-              "can score, \"k of n\" when not all): a model fitted to NAS-Bench-301's training data,",
-              "not a NAS-Bench-301 or NAS-Bench-201 result; – where the surrogate is not installed or",
-              "the cell is outside NAS-Bench-301's space (two ops of one node on the same input, which",
-              "IS-DARTS' node-wise shrink allows).", ""]  # fmt: skip
+    lines += [
+        "## Same budget, same seeds",
+        "",
+        f"Test error (%) per seed; Δ = paired difference to `{BASELINE_CELL}` over the seeds",
+        f"both have (mean ± std); the last column is the {SURROGATE_LABEL}'s predicted",
+        "CIFAR-10 validation accuracy (%) of the cell at 98 epochs (mean over the seeds' cells it",
+        'can score, "k of n" when not all): a model fitted to NAS-Bench-301\'s training data,',
+        "not a NAS-Bench-301 or NAS-Bench-201 result; – where the surrogate is not installed or",
+        "the cell is outside NAS-Bench-301's space (two ops of one node on the same input, which",
+        "IS-DARTS' node-wise shrink allows).",
+        "",
+    ]
     seeds = sorted(runs["seed"].unique())
     rows = []
     for cell in by_cell.index:
         part = runs[runs.cell == cell].set_index("seed")
         r = by_cell.loc[cell]
         per_seed = [num(float(part.at[k, "test_error"])) if k in part.index else "–" for k in seeds]
-        delta = "–" if cell == BASELINE_CELL else (
-            signed(r["diff_vs_isdarts_published_mean"]) if pd.isna(r["diff_vs_isdarts_published_std"])
-            else f"{r['diff_vs_isdarts_published_mean']:+.2f}±{r['diff_vs_isdarts_published_std']:.2f}")  # fmt: skip
+        delta = (
+            "–"
+            if cell == BASELINE_CELL
+            else (
+                signed(r["diff_vs_isdarts_published_mean"])
+                if pd.isna(r["diff_vs_isdarts_published_std"])
+                else f"{r['diff_vs_isdarts_published_mean']:+.2f}±{r['diff_vs_isdarts_published_std']:.2f}"
+            )
+        )
         params = num(part["params_m"].astype(float).mean())
         scored = int(r["surrogate_n"])
-        surrogate = num(r["surrogate_val_acc_mean"]) + (f" ({scored} of {len(part)})" if 0 < scored < len(part) else "")
-        rows.append([cell_label(cell), *per_seed, f"**{pm(r['test_error_mean'], r['test_error_std'])}**",
-                     delta, params, surrogate])  # fmt: skip
-    lines += md_table(["Cell", *(f"seed {k}" for k in seeds), "mean ± std", f"Δ vs {BASELINE_CELL}",
-                       "Params (M), training size", SURROGATE_LABEL], rows) + [""]  # fmt: skip
+        surrogate = num(r["surrogate_val_acc_mean"]) + (
+            f" ({scored} of {len(part)})" if 0 < scored < len(part) else ""
+        )
+        rows.append(
+            [
+                cell_label(cell),
+                *per_seed,
+                f"**{pm(r['test_error_mean'], r['test_error_std'])}**",
+                delta,
+                params,
+                surrogate,
+            ]
+        )
+    lines += md_table(
+        [
+            "Cell",
+            *(f"seed {k}" for k in seeds),
+            "mean ± std",
+            f"Δ vs {BASELINE_CELL}",
+            "Params (M), training size",
+            SURROGATE_LABEL,
+        ],
+        rows,
+    ) + [""]
 
     if len(found):
         lines += ["## Cells found here", ""]
-        rows = [[cell_label(r["cell"]), str(r["seed"]), code(r["genotype"]), num(float(r["params_m_c36_l20"])),
-                 minutes(float(r["search_wall_seconds"])), str(r["search_device"])]
-                for _, r in found.iterrows()]  # fmt: skip
-        lines += md_table(["Method", "Seed", "Genotype", "Params (M), C=36 / 20", "Search wall time",
-                           "Search device"], rows) + [""]  # fmt: skip
+        rows = [
+            [
+                cell_label(r["cell"]),
+                str(r["seed"]),
+                code(r["genotype"]),
+                num(float(r["params_m_c36_l20"])),
+                minutes(float(r["search_wall_seconds"])),
+                str(r["search_device"]),
+            ]
+            for _, r in found.iterrows()
+        ]
+        lines += md_table(
+            [
+                "Method",
+                "Seed",
+                "Genotype",
+                "Params (M), C=36 / 20",
+                "Search wall time",
+                "Search device",
+            ],
+            rows,
+        ) + [""]
 
     lines += ["## Trainings", ""]
-    rows = [[cell_label(r["cell"]), str(r["seed"]), num(float(r["test_acc"])), num(float(r["test_error"])),
-             num(float(r["params_m"])), minutes(float(r["wall_seconds"])), str(r["device"])]
-            for _, r in runs.iterrows()]  # fmt: skip
-    lines += md_table(["Cell", "Seed", "Test acc. (%)", "Test error (%)", "Params (M), training size",
-                       "Wall time", "Device"], rows) + [""]  # fmt: skip
+    rows = [
+        [
+            cell_label(r["cell"]),
+            str(r["seed"]),
+            num(float(r["test_acc"])),
+            num(float(r["test_error"])),
+            num(float(r["params_m"])),
+            minutes(float(r["wall_seconds"])),
+            str(r["device"]),
+        ]
+        for _, r in runs.iterrows()
+    ]
+    lines += md_table(
+        [
+            "Cell",
+            "Seed",
+            "Test acc. (%)",
+            "Test error (%)",
+            "Params (M), training size",
+            "Wall time",
+            "Device",
+        ],
+        rows,
+    ) + [""]
 
     if cells:
-        lines += ["## Cell diagrams", "",
-                  "Normal and reduction cell of every found (`<method>-seed<k>`) and reference genotype.", ""]
+        lines += [
+            "## Cell diagrams",
+            "",
+            "Normal and reduction cell of every found (`<method>-seed<k>`) and reference genotype.",
+            "",
+        ]
         lines += images(cells, out, lambda png: png.stem)
 
     lines += ["## Sources of the published rows", ""]
@@ -156,5 +249,6 @@ def render(runs: pd.DataFrame, summary: pd.DataFrame, published: list[PublishedR
 
 
 def write_report(runs_csv, summary_csv, published: list[PublishedRow], cells, out) -> Path:
-    return write_rendered(render, runs_csv, summary_csv, published, cells, out,
-                          columns=(RUN_COLUMNS, SUMMARY_COLUMNS))
+    return write_rendered(
+        render, runs_csv, summary_csv, published, cells, out, columns=(RUN_COLUMNS, SUMMARY_COLUMNS)
+    )

@@ -24,9 +24,15 @@ from isdarts.nb201 import COLUMNS, Benchmark
 REQUIRED = ("space", "method", "dataset", "seed", "profile", "arch", "epochs", "wall_seconds")
 # Copied from result.json into the evaluation when present (the runs table's provenance columns).
 CARRIED = (
-    "epochs", "wall_seconds", "device", "data_source", "order", "torch_version",
-    "isdarts_version", "benchmark_format",
-)  # fmt: skip
+    "epochs",
+    "wall_seconds",
+    "device",
+    "data_source",
+    "order",
+    "torch_version",
+    "isdarts_version",
+    "benchmark_format",
+)
 
 
 def result_path(run: str | os.PathLike) -> Path:
@@ -78,7 +84,9 @@ def evaluate(run: str | os.PathLike, bench: Benchmark) -> dict[str, Any]:
             f"{result_path(run)}: space '{result['space']}' has no benchmark look-up (expected nb201)"
         )
     row = bench.query(result["arch"])
-    record: dict[str, Any] = {k: result[k] for k in ("space", "method", "dataset", "seed", "profile")}
+    record: dict[str, Any] = {
+        k: result[k] for k in ("space", "method", "dataset", "seed", "profile")
+    }
     record.update({"index": row["index"], "arch": row["arch"]})
     record.update({c: row[c] for c in COLUMNS})
     record.update({k: result.get(k) for k in CARRIED})
@@ -86,7 +94,9 @@ def evaluate(run: str | os.PathLike, bench: Benchmark) -> dict[str, Any]:
     return record
 
 
-def write_evaluation(run: str | os.PathLike, out: str | os.PathLike, table: str | None = None) -> dict:
+def write_evaluation(
+    run: str | os.PathLike, out: str | os.PathLike, table: str | None = None
+) -> dict:
     record = evaluate(run, Benchmark.load(table))
     write_json_atomic(out, record)
     return record

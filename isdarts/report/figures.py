@@ -28,11 +28,18 @@ from isdarts.report.published import PublishedRow, match
 
 METHOD_COLORS = {"isdarts": "tab:blue", "darts": "tab:red"}
 OP_COLORS = {
-    "none": "tab:gray", "skip_connect": "tab:red", "nor_conv_1x1": "tab:green",
-    "nor_conv_3x3": "tab:blue", "avg_pool_3x3": "tab:orange",
-}  # fmt: skip
+    "none": "tab:gray",
+    "skip_connect": "tab:red",
+    "nor_conv_1x1": "tab:green",
+    "nor_conv_3x3": "tab:blue",
+    "avg_pool_3x3": "tab:orange",
+}
 SEED_STYLES = ("-", "--", ":", "-.", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)))
-TEST_COLUMN = {"cifar10": "cifar10_test", "cifar100": "cifar100_test", "ImageNet16-120": "imagenet16_test"}
+TEST_COLUMN = {
+    "cifar10": "cifar10_test",
+    "cifar100": "cifar100_test",
+    "ImageNet16-120": "imagenet16_test",
+}
 DPI = 120
 OFFSET = 0.07  # vertical offset between the op lines of the ops figure
 
@@ -83,22 +90,43 @@ def accuracy_figure(runs: list[Run], out, published: list[PublishedRow] = ()) ->
             xs = [rec["epoch"] for rec in run.log]
             ys = [rec["benchmark"][column] if rec.get("benchmark") else math.nan for rec in run.log]
             style = SEED_STYLES[seeds.index(run.seed) % len(SEED_STYLES)]
-            ax.plot(xs, ys, linestyle=style, marker=".", color=METHOD_COLORS.get(run.method),
-                    label=run.label, alpha=0.9)  # fmt: skip
+            ax.plot(
+                xs,
+                ys,
+                linestyle=style,
+                marker=".",
+                color=METHOD_COLORS.get(run.method),
+                label=run.label,
+                alpha=0.9,
+            )
             shrinks = [rec["epoch"] for rec in run.log if rec.get("importance")]
-            ax.plot(shrinks, [ys[xs.index(e)] for e in shrinks], linestyle="none", marker="v",
-                    color=METHOD_COLORS.get(run.method), markersize=6)  # fmt: skip
+            ax.plot(
+                shrinks,
+                [ys[xs.index(e)] for e in shrinks],
+                linestyle="none",
+                marker="v",
+                color=METHOD_COLORS.get(run.method),
+                markersize=6,
+            )
         for method in sorted({r.method for r in runs if r.dataset == dataset}):
             row = match(list(published), runs[0].space, method, dataset)
             if row is not None:
-                ax.axhline(row.mean[column], color=METHOD_COLORS.get(method), linewidth=0.8,
-                           linestyle=(0, (6, 3)), alpha=0.6,
-                           label=f"{row.method}, published ({row.mean[column]:.2f})")  # fmt: skip
+                ax.axhline(
+                    row.mean[column],
+                    color=METHOD_COLORS.get(method),
+                    linewidth=0.8,
+                    linestyle=(0, (6, 3)),
+                    alpha=0.6,
+                    label=f"{row.method}, published ({row.mean[column]:.2f})",
+                )
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(f"benchmark test accuracy (%), {dataset}")
-        ax.set_title(f"Current cell's NAS-Bench-201 accuracy during the search on {dataset}"
-                     "\n(▼ = epoch ending with a shrink step)", fontsize=10)  # fmt: skip
+        ax.set_title(
+            f"Current cell's NAS-Bench-201 accuracy during the search on {dataset}"
+            "\n(▼ = epoch ending with a shrink step)",
+            fontsize=10,
+        )
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="lower left", ncol=2)
     return _save(fig, out)
@@ -137,7 +165,10 @@ def _mean_over_runs(runs: list[Run], count) -> tuple[list[int], dict[str, list[f
 def ops_figure(runs: list[Run], out) -> Path:
     methods = list(dict.fromkeys(r.method for r in runs))
     fig = Figure(figsize=(5.0 * len(methods), 7.0))
-    rows = (("ops in the current cell", _cell_counts), ("candidates left in the supernet", _mask_counts))
+    rows = (
+        ("ops in the current cell", _cell_counts),
+        ("candidates left in the supernet", _mask_counts),
+    )
     for i, (title, count) in enumerate(rows):
         for j, method in enumerate(methods):
             ax = fig.add_subplot(2, len(methods), i * len(methods) + j + 1)
@@ -145,7 +176,13 @@ def ops_figure(runs: list[Run], out) -> Path:
             epochs, means = _mean_over_runs(group, count)
             for k, op in enumerate(OPS):
                 shift = (k - (len(OPS) - 1) / 2) * OFFSET  # equal counts stay visible
-                ax.plot(epochs, [v + shift for v in means[op]], marker=".", color=OP_COLORS[op], label=op)
+                ax.plot(
+                    epochs,
+                    [v + shift for v in means[op]],
+                    marker=".",
+                    color=OP_COLORS[op],
+                    label=op,
+                )
             ax.set_ylim(-0.3, len(EDGES) + 0.3)
             ax.set_xlabel("epoch")
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -156,8 +193,11 @@ def ops_figure(runs: list[Run], out) -> Path:
             ax.grid(alpha=0.3)
             if i == 0 and j == 0:
                 ax.legend(fontsize=7)
-    fig.suptitle("Op counts per epoch (lines offset by ±0.14 so that equal counts stay visible)",
-                 fontsize=9, y=0.995)  # fmt: skip
+    fig.suptitle(
+        "Op counts per epoch (lines offset by ±0.14 so that equal counts stay visible)",
+        fontsize=9,
+        y=0.995,
+    )
     fig.subplots_adjust(hspace=0.45)
     return _save(fig, out)
 
@@ -167,16 +207,24 @@ def importance_figure(runs: list[Run], out) -> Path:
     fig = Figure(figsize=(12.0, 6.5))
     if not shrinking:
         ax = fig.add_subplot(1, 1, 1)
-        ax.text(0.5, 0.5, "no run with shrink steps (importance scores) in this set",
-                ha="center", va="center")  # fmt: skip
+        ax.text(
+            0.5,
+            0.5,
+            "no run with shrink steps (importance scores) in this set",
+            ha="center",
+            va="center",
+        )
         ax.set_axis_off()
         return _save(fig, out)
     run = shrinking[0]
     steps = [rec for rec in run.log if rec.get("importance")]
     finite = [
-        _score(v) for rec in steps for edge in rec["importance"] for v in edge
+        _score(v)
+        for rec in steps
+        for edge in rec["importance"]
+        for v in edge
         if math.isfinite(_score(v)) and _score(v) > 0
-    ]  # fmt: skip
+    ]
     top = max(finite) * 10 if finite else 10.0
     bottom = min(finite) / 3 if finite else 1.0
     xs = list(range(1, len(steps) + 1))
@@ -191,19 +239,28 @@ def importance_figure(runs: list[Run], out) -> Path:
                     ax.plot([x], [top], marker="^", markersize=8, color=OP_COLORS[op])
                 removed = not math.isnan(y) and rec["masks"][e][i] == 0
                 if removed:
-                    ax.plot([x], [top if y == math.inf else y], marker="x", markersize=11,
-                            color="black", markeredgewidth=1.5)  # fmt: skip
+                    ax.plot(
+                        [x],
+                        [top if y == math.inf else y],
+                        marker="x",
+                        markersize=11,
+                        color="black",
+                        markeredgewidth=1.5,
+                    )
         ax.set_yscale("log")
         ax.set_ylim(bottom, top * 3)
-        ax.set_xticks(xs, [f"{x}\n(ep {rec['epoch']})" for x, rec in zip(xs, steps, strict=True)], fontsize=7)
+        ax.set_xticks(
+            xs, [f"{x}\n(ep {rec['epoch']})" for x, rec in zip(xs, steps, strict=True)], fontsize=7
+        )
         ax.set_title(f"edge {src} → {dst}", fontsize=10)
         ax.grid(alpha=0.3, which="major")
         if e % 3 == 0:
             ax.set_ylabel("importance score (log)")
         if e == 0:
             handles, labels = ax.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=len(OPS), fontsize=8,
-               bbox_to_anchor=(0.5, -0.02))  # fmt: skip
+    fig.legend(
+        handles, labels, loc="lower center", ncol=len(OPS), fontsize=8, bbox_to_anchor=(0.5, -0.02)
+    )
     fig.suptitle(
         f"Importance per edge and op at each shrink step: {run.label} on {run.dataset} "
         "(▲ = +inf, × = removed at this step; the largest score goes)",
@@ -213,8 +270,9 @@ def importance_figure(runs: list[Run], out) -> Path:
     return _save(fig, out)
 
 
-def make_figures(result_paths, accuracy=None, ops=None, importance=None,
-                 published: list[PublishedRow] = ()) -> list[Path]:  # fmt: skip
+def make_figures(
+    result_paths, accuracy=None, ops=None, importance=None, published: list[PublishedRow] = ()
+) -> list[Path]:
     runs = load_runs(result_paths)
     written = []
     if accuracy:

@@ -31,17 +31,28 @@ FIGURE_TITLES = {
 }
 
 
-def _ours_row(summary: pd.DataFrame, space: str, method: str, dataset: str, profile: str) -> list[str]:
-    part = summary[(summary.space == space) & (summary.method == method) & (summary.dataset == dataset)]
+def _ours_row(
+    summary: pd.DataFrame, space: str, method: str, dataset: str, profile: str
+) -> list[str]:
+    part = summary[
+        (summary.space == space) & (summary.method == method) & (summary.dataset == dataset)
+    ]
     by = part.set_index("metric")
     n = int(by["n"].iloc[0])
-    name = f"**{method_label(method)}, this harness** (`{profile}`, {n} seed{'s' if n != 1 else ''})"
+    name = (
+        f"**{method_label(method)}, this harness** (`{profile}`, {n} seed{'s' if n != 1 else ''})"
+    )
     cells = [f"**{pm(by.at[c, 'mean'], by.at[c, 'std'])}**" for c in COLUMNS]
     return [name, *cells]
 
 
-def render(runs: pd.DataFrame, summary: pd.DataFrame, published: list[PublishedRow],
-           figures: list[Path], out: Path) -> str:  # fmt: skip
+def render(
+    runs: pd.DataFrame,
+    summary: pd.DataFrame,
+    published: list[PublishedRow],
+    figures: list[Path],
+    out: Path,
+) -> str:
     profile = str(runs["profile"].iloc[0])
     lines = [
         f"# NAS-Bench-201 reproduction, `{profile}` run profile",
@@ -62,7 +73,7 @@ def render(runs: pd.DataFrame, summary: pd.DataFrame, published: list[PublishedR
         f"- Search wall time: {minutes(wall.sum())} in all, {minutes(wall.max())} for the longest search.",
         f"- Data: {'; '.join(sources) or 'not recorded'}.",
         "",
-    ]  # fmt: skip
+    ]
     for (space, dataset), part in runs.groupby(["space", "dataset"], sort=False):
         lines += [f"## NAS-Bench-201, search on {dataset}", ""]
         rows: list[list[str]] = []
@@ -85,24 +96,49 @@ def render(runs: pd.DataFrame, summary: pd.DataFrame, published: list[PublishedR
             by = part_sum[part_sum.method == method].set_index("metric")
             pub = by["published_method"].iloc[0]
             if isinstance(pub, str) and pub:
-                diff_rows.append([f"ours − published: {method_label(method)}",
-                                  *(signed(by.at[c, "difference"]) for c in COLUMNS)])  # fmt: skip
-            diff_rows.append([f"optimum − ours: {method_label(method)}",
-                              *(signed(by.at[c, "gap_to_optimum"]) for c in COLUMNS)])  # fmt: skip
+                diff_rows.append(
+                    [
+                        f"ours − published: {method_label(method)}",
+                        *(signed(by.at[c, "difference"]) for c in COLUMNS),
+                    ]
+                )
+            diff_rows.append(
+                [
+                    f"optimum − ours: {method_label(method)}",
+                    *(signed(by.at[c, "gap_to_optimum"]) for c in COLUMNS),
+                ]
+            )
         lines += ["Differences (percentage points):", ""]
         lines += md_table(["", *HEADERS], diff_rows) + [""]
 
     lines += ["## Runs", ""]
     run_rows = []
     for _, r in runs.iterrows():
-        run_rows.append([
-            method_label(r["method"]), r["dataset"], str(r["seed"]), f"{r['index']}",
-            code(r["arch"]), num(float(r[_test(r['dataset'])])), minutes(float(r["wall_seconds"])),
-            str(r["data_source"]),
-        ])  # fmt: skip
+        run_rows.append(
+            [
+                method_label(r["method"]),
+                r["dataset"],
+                str(r["seed"]),
+                f"{r['index']}",
+                code(r["arch"]),
+                num(float(r[_test(r["dataset"])])),
+                minutes(float(r["wall_seconds"])),
+                str(r["data_source"]),
+            ]
+        )
     lines += md_table(
-        ["Method", "Search data", "Seed", "Cell index", "Cell", "Test acc.", "Wall time", "Data source"], run_rows
-    ) + [""]  # fmt: skip
+        [
+            "Method",
+            "Search data",
+            "Seed",
+            "Cell index",
+            "Cell",
+            "Test acc.",
+            "Wall time",
+            "Data source",
+        ],
+        run_rows,
+    ) + [""]
 
     if figures:
         lines += ["## Figures", ""]
@@ -115,7 +151,11 @@ def render(runs: pd.DataFrame, summary: pd.DataFrame, published: list[PublishedR
 
 
 def _test(dataset: str) -> str:
-    return {"cifar10": "cifar10_test", "cifar100": "cifar100_test", "ImageNet16-120": "imagenet16_test"}[dataset]
+    return {
+        "cifar10": "cifar10_test",
+        "cifar100": "cifar100_test",
+        "ImageNet16-120": "imagenet16_test",
+    }[dataset]
 
 
 def write_report(runs_csv, summary_csv, published: list[PublishedRow], figures, out) -> Path:

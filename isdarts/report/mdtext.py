@@ -70,8 +70,15 @@ def read_table(path, columns: list[str] = ()) -> pd.DataFrame:
     return df
 
 
-def write_rendered(render: Callable, runs_csv, summary_csv, published, pngs, out,
-                   columns: tuple[list[str], list[str]] = ((), ())) -> Path:  # fmt: skip
+def write_rendered(
+    render: Callable,
+    runs_csv,
+    summary_csv,
+    published,
+    pngs,
+    out,
+    columns: tuple[list[str], list[str]] = ((), ()),
+) -> Path:
     """Read the runs and summary CSVs (checking ``columns``), render the report and write it
     atomically to ``out``."""
     out = Path(out)

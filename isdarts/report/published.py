@@ -94,14 +94,18 @@ def load_published(path: str | os.PathLike) -> list[PublishedRow]:
             std = row.get("std")
             rows.append(
                 PublishedRow(
-                    space=space, search_dataset=str(block["search_dataset"]), id=str(row["id"]),
-                    method=str(row["method"]), source=str(row["source"]),
+                    space=space,
+                    search_dataset=str(block["search_dataset"]),
+                    id=str(row["id"]),
+                    method=str(row["method"]),
+                    source=str(row["source"]),
                     mean=_numbers(path, f"{where}.mean", row["mean"], columns),
-                    std=None if std is None else _numbers(path, f"{where}.std", std, columns,
-                                                        allow_null=space == "darts"),
+                    std=None
+                    if std is None
+                    else _numbers(path, f"{where}.std", std, columns, allow_null=space == "darts"),
                     ours=ours,
                 )
-            )  # fmt: skip
+            )
     return rows
 
 

@@ -78,9 +78,13 @@ class DartsSearchProfile:
     def darts(self) -> DartsSettings:
         """The first-order DARTS settings, named as in the NB201 profile (the search loop
         reads them from there)."""
-        return DartsSettings(epochs=self.darts_epochs, arch_lr=self.arch_lr,
-                             arch_betas=self.arch_betas, arch_weight_decay=self.arch_weight_decay,
-                             weight_decay=self.darts_weight_decay)
+        return DartsSettings(
+            epochs=self.darts_epochs,
+            arch_lr=self.arch_lr,
+            arch_betas=self.arch_betas,
+            arch_weight_decay=self.arch_weight_decay,
+            weight_decay=self.darts_weight_decay,
+        )
 
 
 _CHECKS: dict[str, Any] = {
@@ -104,8 +108,10 @@ def load_search_profile(name_or_path: str) -> DartsSearchProfile:
     name = path.stem.removeprefix("darts-search-")
     prof = DartsSearchProfile(name=name, **raw)
     if prof.epochs - prof.shrink_steps * prof.shrink_interval < 1:
-        raise IsdartsError(f"{path}: 'epochs' ({prof.epochs}) must exceed shrink_steps * "
-                           f"shrink_interval ({prof.shrink_steps * prof.shrink_interval})")
+        raise IsdartsError(
+            f"{path}: 'epochs' ({prof.epochs}) must exceed shrink_steps * "
+            f"shrink_interval ({prof.shrink_steps * prof.shrink_interval})"
+        )
     return prof
 
 
@@ -126,8 +132,13 @@ class DartsSearchRequest:
 
 def _remaining(mask) -> list[list[int]]:
     """Candidates left per cell kind and node."""
-    return [[sum(sum(mask[t][e]) for e, (node, _) in enumerate(EDGES) if node == i)
-             for i in range(STEPS)] for t in range(len(KINDS))]
+    return [
+        [
+            sum(sum(mask[t][e]) for e, (node, _) in enumerate(EDGES) if node == i)
+            for i in range(STEPS)
+        ]
+        for t in range(len(KINDS))
+    ]
 
 
 @dataclass
@@ -136,8 +147,15 @@ class DartsSpace:
 
     req: DartsSearchRequest
     log_keys: ClassVar[tuple[str, ...]] = (
-        "epoch", "train_loss", "train_acc", "lr", "importance", "remaining", "genotype",
-        "alphas", "seconds",
+        "epoch",
+        "train_loss",
+        "train_acc",
+        "lr",
+        "importance",
+        "remaining",
+        "genotype",
+        "alphas",
+        "seconds",
     )
     rng_in_checkpoint: ClassVar[bool] = False
 
@@ -151,8 +169,9 @@ class DartsSpace:
     def new_state(self) -> dict[str, Any]:
         return {"epoch": 0, "mask": full_mask(), "log": [], "elapsed": 0.0}
 
-    def shrink_step(self, state: dict, net: nn.Module, batches, step: int,
-                    steps: int) -> np.ndarray:
+    def shrink_step(
+        self, state: dict, net: nn.Module, batches, step: int, steps: int
+    ) -> np.ndarray:
         scores = measure_importance(net, batches, state["mask"])
         state["mask"] = shrink_nodes(state["mask"], scores, step, steps)
         return scores
@@ -162,8 +181,10 @@ class DartsSpace:
 
     def log_cell(self, state: dict, alpha: torch.Tensor | None) -> dict[str, Any]:
         geno = genotype_from_mask(state["mask"]) if alpha is None else genotype_from_alpha(alpha)
-        return {"remaining": _remaining(state["mask"]),
-                "genotype": None if geno is None else geno.to_dict()}
+        return {
+            "remaining": _remaining(state["mask"]),
+            "genotype": None if geno is None else geno.to_dict(),
+        }
 
     def progress(self, row: dict, state: dict) -> str:
         return f"candidates/node {row['remaining'][0]}"
@@ -171,24 +192,46 @@ class DartsSpace:
     def result(self, run: SearchRun) -> dict:
         req, final = self.req, run.state["log"][-1]["genotype"]
         if final is None:
-            raise IsdartsError("the search ended without a genotype (shrink steps did not complete)")
+            raise IsdartsError(
+                "the search ended without a genotype (shrink steps did not complete)"
+            )
         geno, elapsed = genotype_from_dict(final, "search result"), run.state["elapsed"]
         return {
-            "space": "darts", "method": req.method, "dataset": "cifar10", "seed": req.seed,
-            "profile": req.profile.name, "genotype": geno.to_dict(), "genotype_str": str(geno),
-            "params_m": params_m(geno), "epochs": run.epochs, "wall_seconds": elapsed,
-            "search_cost_hours": elapsed / 3600, "data_source": run.data_source,
-            "device": device_name(run.device), "torch_version": torch.__version__,
-            "isdarts_version": isdarts.__version__, "order": req.profile.order,
-            "threads": torch.get_num_threads(), "profile_settings": dataclasses.asdict(req.profile),
+            "space": "darts",
+            "method": req.method,
+            "dataset": "cifar10",
+            "seed": req.seed,
+            "profile": req.profile.name,
+            "genotype": geno.to_dict(),
+            "genotype_str": str(geno),
+            "params_m": params_m(geno),
+            "epochs": run.epochs,
+            "wall_seconds": elapsed,
+            "search_cost_hours": elapsed / 3600,
+            "data_source": run.data_source,
+            "device": device_name(run.device),
+            "torch_version": torch.__version__,
+            "isdarts_version": isdarts.__version__,
+            "order": req.profile.order,
+            "threads": torch.get_num_threads(),
+            "profile_settings": dataclasses.asdict(req.profile),
         }
 
 
 def run_darts_search(req: DartsSearchRequest, on_epoch_end: EpochHook | None = None) -> dict:
     """Run (or resume, or skip if finished) one DARTS-space search; returns the result dict.
     ``on_epoch_end(epoch)`` runs after each epoch's checkpoint (tests use it to kill a run)."""
-    job = SearchJob(req.method, "cifar10", req.seed, req.profile, req.out, req.identity(),
-                    "search (method, seed or profile)", req.data_root, req.device)
+    job = SearchJob(
+        req.method,
+        "cifar10",
+        req.seed,
+        req.profile,
+        req.out,
+        req.identity(),
+        "search (method, seed or profile)",
+        req.data_root,
+        req.device,
+    )
     return run_supernet_search(job, lambda: DartsSpace(req), on_epoch_end)
 
 
@@ -197,8 +240,9 @@ def search_cli(args, profile: DartsSearchProfile) -> int:
     profile it loaded (``--threads`` applied)."""
     if args.dataset != "cifar10":
         raise IsdartsError("--space darts searches on cifar10 only")
-    req = DartsSearchRequest(args.method, args.seed, profile, Path(args.out), args.data_root,
-                             args.device)
+    req = DartsSearchRequest(
+        args.method, args.seed, profile, Path(args.out), args.data_root, args.device
+    )
     r = run_darts_search(req)
     print(f"{r['method']} seed {r['seed']} (darts space, {r['profile']}): {r['genotype_str']}")
     print(f"  params_m {r['params_m']:.3f} at C=36, 20 cells; search {r['wall_seconds']:.0f} s")

@@ -71,8 +71,9 @@ class SearchSpace(Protocol):
         """The state of a fresh search: ``epoch``, ``mask``, ``log``, ``elapsed`` and what
         else the space keeps in the checkpoint."""
 
-    def shrink_step(self, state: dict, net: nn.Module, batches: Iterator, step: int,
-                    steps: int) -> np.ndarray:
+    def shrink_step(
+        self, state: dict, net: nn.Module, batches: Iterator, step: int, steps: int
+    ) -> np.ndarray:
         """Measure the candidates' importance on ``batches`` and remove candidates from
         ``state['mask']``; returns the scores."""
 
@@ -162,11 +163,22 @@ def search_loaders(
     of the standard split, with the valid half for its architecture steps."""
     prof = job.profile
     ds = load_dataset(job.dataset, job.data_root)
-    kw = dict(mean=ds.mean, std=ds.std, device=device, augment=True,
-              shuffle=prof.order == "shuffle", seed=job.seed, channels_last=prof.channels_last)
+    kw = dict(
+        mean=ds.mean,
+        std=ds.std,
+        device=device,
+        augment=True,
+        shuffle=prof.order == "shuffle",
+        seed=job.seed,
+        channels_last=prof.channels_last,
+    )
     if job.method == "isdarts":
         idx = fixed_subset(len(ds.train_labels), prof.train_subset)
-        return BatchLoader(ds.train_images[idx], ds.train_labels[idx], prof.batch_size, **kw), None, ds
+        return (
+            BatchLoader(ds.train_images[idx], ds.train_labels[idx], prof.batch_size, **kw),
+            None,
+            ds,
+        )
     tr, va = load_split(job.dataset, job.data_root)
     half = None if prof.train_subset is None else prof.train_subset // 2
     tr, va = tr[fixed_subset(len(tr), half)], va[fixed_subset(len(va), half)]
@@ -187,14 +199,22 @@ def _optimizers(job: SearchJob, space: SearchSpace, net: nn.Module, device: torc
     """SGD on the supernet's weights; for DARTS also alpha (drawn right after the weights) and
     its Adam."""
     prof, darts = job.profile, job.method == "darts"
-    opt = torch.optim.SGD(net.parameters(), lr=prof.lr, momentum=prof.momentum,
-                          nesterov=prof.nesterov,
-                          weight_decay=prof.darts.weight_decay if darts else prof.weight_decay)
+    opt = torch.optim.SGD(
+        net.parameters(),
+        lr=prof.lr,
+        momentum=prof.momentum,
+        nesterov=prof.nesterov,
+        weight_decay=prof.darts.weight_decay if darts else prof.weight_decay,
+    )
     if not darts:
         return opt, None, None
     alpha = nn.Parameter(1e-3 * torch.randn(*space.alpha_shape(), device=device))
-    arch_opt = torch.optim.Adam([alpha], lr=prof.darts.arch_lr, betas=prof.darts.arch_betas,
-                                weight_decay=prof.darts.arch_weight_decay)
+    arch_opt = torch.optim.Adam(
+        [alpha],
+        lr=prof.darts.arch_lr,
+        betas=prof.darts.arch_betas,
+        weight_decay=prof.darts.arch_weight_decay,
+    )
     return opt, alpha, arch_opt
 
 
@@ -217,14 +237,28 @@ def _prepare(job: SearchJob, make_space: Callable[[], SearchSpace]) -> _Loop:
         points = shrink_points(prof.epochs, prof.shrink_steps, prof.shrink_interval)
     else:
         epochs, points = prof.darts.epochs, []
-    return _Loop(job, space, net, opt, alpha, arch_opt, train, valid, device, ds.source,
-                 started, epochs, points)
+    return _Loop(
+        job,
+        space,
+        net,
+        opt,
+        alpha,
+        arch_opt,
+        train,
+        valid,
+        device,
+        ds.source,
+        started,
+        epochs,
+        points,
+    )
 
 
 def _start(loop: _Loop) -> dict:
     """The state to go on from: a fresh one, or the checkpoint's (restoring what it holds)."""
-    ckpt = start_or_resume(loop.ckpt_path, loop.log_path, loop.job.identity, loop.device,
-                           loop.job.what, loop.epochs)
+    ckpt = start_or_resume(
+        loop.ckpt_path, loop.log_path, loop.job.identity, loop.device, loop.job.what, loop.epochs
+    )
     if ckpt is None:
         return loop.space.new_state()
     loop.net.load_state_dict(ckpt["net"])
@@ -242,8 +276,12 @@ def _start(loop: _Loop) -> dict:
 def _save(loop: _Loop, state: dict, row: dict) -> None:
     """Replace the checkpoint, then append the row to ``log.jsonl`` (on resume the log is cut
     back to the checkpoint's epochs)."""
-    ckpt = {"identity": loop.job.identity, "state": state, "net": loop.net.state_dict(),
-            "optimizer": loop.optimizer.state_dict()}
+    ckpt = {
+        "identity": loop.job.identity,
+        "state": state,
+        "net": loop.net.state_dict(),
+        "optimizer": loop.optimizer.state_dict(),
+    }
     if loop.space.rng_in_checkpoint:
         ckpt["rng_cpu"] = torch.get_rng_state()
         cuda = loop.device.type == "cuda"
@@ -261,21 +299,45 @@ def _train(loop: _Loop, state: dict, e: int, desc: str) -> EpochStats:
     checkpoint."""
     valid = None if loop.valid is None else _cycle(loop.valid, e)
     try:
-        return train_epoch(loop.net, loop.train.batches(e), len(loop.train), loop.optimizer,
-                           mask=state["mask"], grad_clip=loop.job.profile.grad_clip, desc=desc,
-                           alpha=loop.alpha, arch_optimizer=loop.arch_optimizer,
-                           valid_batches=valid)
+        return train_epoch(
+            loop.net,
+            loop.train.batches(e),
+            len(loop.train),
+            loop.optimizer,
+            mask=state["mask"],
+            grad_clip=loop.job.profile.grad_clip,
+            desc=desc,
+            alpha=loop.alpha,
+            arch_optimizer=loop.arch_optimizer,
+            valid_batches=valid,
+        )
     except NonFiniteLoss as exc:
-        kept = (f"the last good checkpoint (epoch {state['epoch']}) is kept in {loop.ckpt_path}"
-                if loop.ckpt_path.is_file() else "no checkpoint was written yet")
+        kept = (
+            f"the last good checkpoint (epoch {state['epoch']}) is kept in {loop.ckpt_path}"
+            if loop.ckpt_path.is_file()
+            else "no checkpoint was written yet"
+        )
         raise IsdartsError(f"{exc}; stopping ({kept}); try a smaller lr") from None
 
 
-def _row(loop: _Loop, state: dict, e: int, stats: EpochStats, lr: float,
-         scores: np.ndarray | None, t0: float) -> dict:
+def _row(
+    loop: _Loop,
+    state: dict,
+    e: int,
+    stats: EpochStats,
+    lr: float,
+    scores: np.ndarray | None,
+    t0: float,
+) -> dict:
     """The epoch's log row, its keys in the space's order."""
-    parts = {"epoch": e + 1, "train_loss": stats.loss, "train_acc": stats.acc, "lr": lr,
-             **loop.space.log_importance(scores), **loop.space.log_cell(state, loop.alpha)}
+    parts = {
+        "epoch": e + 1,
+        "train_loss": stats.loss,
+        "train_acc": stats.acc,
+        "lr": lr,
+        **loop.space.log_importance(scores),
+        **loop.space.log_cell(state, loop.alpha),
+    }
     if loop.alpha is not None:
         parts["alphas"] = torch.softmax(loop.alpha.detach(), -1).cpu().tolist()
     parts["seconds"] = time.perf_counter() - t0
@@ -301,13 +363,16 @@ def _epoch(loop: _Loop, state: dict, e: int) -> tuple[dict, str]:
         step = loop.points.index(e + 1)
         scores = loop.space.shrink_step(state, loop.net, batches, step, prof.shrink_steps)
     row = _row(loop, state, e, stats, lr, scores, t0)
-    line = (f"{desc} loss {stats.loss:.4f} acc {stats.acc:.2f}% lr {lr:.5f} "
-            f"{row['seconds']:.1f}s {loop.space.progress(row, state)}")
+    line = (
+        f"{desc} loss {stats.loss:.4f} acc {stats.acc:.2f}% lr {lr:.5f} "
+        f"{row['seconds']:.1f}s {loop.space.progress(row, state)}"
+    )
     return row, line
 
 
-def run_supernet_search(job: SearchJob, make_space: Callable[[], SearchSpace],
-                        on_epoch_end: EpochHook | None = None) -> dict:
+def run_supernet_search(
+    job: SearchJob, make_space: Callable[[], SearchSpace], on_epoch_end: EpochHook | None = None
+) -> dict:
     """Run (or resume, or skip if finished) one search; writes and returns the result dict.
 
     ``make_space()`` runs only for a search still to run, after the clock starts (the NB201

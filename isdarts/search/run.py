@@ -67,8 +67,17 @@ class Nb201Space:
     req: SearchRequest
     bench: Benchmark
     log_keys: ClassVar[tuple[str, ...]] = (
-        "epoch", "train_loss", "train_acc", "lr", "seconds", "masks", "importance", "arch",
-        "index", "benchmark", "alphas",
+        "epoch",
+        "train_loss",
+        "train_acc",
+        "lr",
+        "seconds",
+        "masks",
+        "importance",
+        "arch",
+        "index",
+        "benchmark",
+        "alphas",
     )
     rng_in_checkpoint: ClassVar[bool] = True
 
@@ -83,8 +92,9 @@ class Nb201Space:
         # scores: the last importance measurement; the cell is its strongest remaining op
         return {"epoch": 0, "mask": full_mask(), "scores": None, "log": [], "elapsed": 0.0}
 
-    def shrink_step(self, state: dict, net: nn.Module, batches, step: int,
-                    steps: int) -> np.ndarray:
+    def shrink_step(
+        self, state: dict, net: nn.Module, batches, step: int, steps: int
+    ) -> np.ndarray:
         scores = measure_importance(net, batches, state["mask"])
         state["scores"] = scores
         state["mask"] = shrink(state["mask"], scores, step, steps)
@@ -136,7 +146,17 @@ class Nb201Space:
 def run_search(req: SearchRequest, on_epoch_end: EpochHook | None = None) -> dict:
     """Run (or resume, or skip if finished) one search; returns the result dict.
     ``on_epoch_end(epoch)`` runs after each epoch's checkpoint (tests use it to kill a run)."""
-    job = SearchJob(req.method, req.dataset, req.seed, req.profile, req.out, req.identity(),
-                    "search (method, data set, seed or profile)", req.data_root, req.device)
-    return run_supernet_search(job, lambda: Nb201Space(req, Benchmark.load(req.bench)),
-                               on_epoch_end)
+    job = SearchJob(
+        req.method,
+        req.dataset,
+        req.seed,
+        req.profile,
+        req.out,
+        req.identity(),
+        "search (method, data set, seed or profile)",
+        req.data_root,
+        req.device,
+    )
+    return run_supernet_search(
+        job, lambda: Nb201Space(req, Benchmark.load(req.bench)), on_epoch_end
+    )

@@ -29,12 +29,14 @@ def drop_path(x: torch.Tensor, drop_prob: float) -> torch.Tensor:
 
 
 class EvalCell(nn.Module):
-    def __init__(self, genotype: Genotype, C_pp: int, C_p: int, C: int, reduction: bool,
-                 reduction_prev: bool) -> None:
+    def __init__(
+        self, genotype: Genotype, C_pp: int, C_p: int, C: int, reduction: bool, reduction_prev: bool
+    ) -> None:
         super().__init__()
         self.reduction = reduction
-        self.preprocess0 = (FactorizedReduce(C_pp, C) if reduction_prev
-                            else ReLUConvBN(C_pp, C, 1, 1, 0))
+        self.preprocess0 = (
+            FactorizedReduce(C_pp, C) if reduction_prev else ReLUConvBN(C_pp, C, 1, 1, 0)
+        )
         self.preprocess1 = ReLUConvBN(C_p, C, 1, 1, 0)
         pairs, concat = genotype.cell("reduce" if reduction else "normal")
         self.inputs = [i for _, i in pairs]
@@ -97,8 +99,9 @@ class NetworkCIFAR(nn.Module):
         C, layers = cfg.channels, cfg.layers
         self.drop_path_prob = 0.0
         c_curr = cfg.stem_multiplier * C
-        self.stem = nn.Sequential(nn.Conv2d(3, c_curr, 3, padding=1, bias=False),
-                                  nn.BatchNorm2d(c_curr))
+        self.stem = nn.Sequential(
+            nn.Conv2d(3, c_curr, 3, padding=1, bias=False), nn.BatchNorm2d(c_curr)
+        )
         C_pp, C_p, c_curr = c_curr, c_curr, C
         self.reductions = reduction_layers(layers)
         self.aux_index = 2 * layers // 3
@@ -136,12 +139,16 @@ def reduction_layers(layers: int) -> tuple[int, ...]:
 
 def count_params(net: nn.Module, *, auxiliary: bool = False) -> int:
     """Trainable parameters, without the auxiliary head unless ``auxiliary``."""
-    return sum(p.numel() for name, p in net.named_parameters()
-               if auxiliary or not name.startswith("auxiliary."))
+    return sum(
+        p.numel()
+        for name, p in net.named_parameters()
+        if auxiliary or not name.startswith("auxiliary.")
+    )
 
 
-def params_m(genotype: Genotype, channels: int = 36, layers: int = 20,
-             num_classes: int = 10) -> float:
+def params_m(
+    genotype: Genotype, channels: int = 36, layers: int = 20, num_classes: int = 10
+) -> float:
     """Parameters in millions, without the auxiliary head (the convention of DARTS tables)."""
     net = NetworkCIFAR(genotype, EvalNetConfig(channels, layers, False, num_classes))
     return count_params(net) / 1e6

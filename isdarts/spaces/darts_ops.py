@@ -43,8 +43,9 @@ def bn(C: int, affine: bool) -> nn.BatchNorm2d:
 class ReLUConvBN(nn.Sequential):
     """ReLU, convolution without bias, batch norm (also the cells' 1x1 preprocessing)."""
 
-    def __init__(self, C_in: int, C_out: int, kernel: int, stride: int, padding: int,
-                 affine: bool = True) -> None:
+    def __init__(
+        self, C_in: int, C_out: int, kernel: int, stride: int, padding: int, affine: bool = True
+    ) -> None:
         super().__init__(
             nn.ReLU(inplace=False),
             nn.Conv2d(C_in, C_out, kernel, stride, padding, bias=False),
@@ -69,16 +70,28 @@ class DepthwiseConv(nn.Conv2d):
         pad = self.padding[0] // 2
         if self.stride[0] == 2:  # only the even phase is ever read
             return F.conv2d(x[:, :, ::2, ::2], self.weight, padding=pad, groups=self.groups)
-        y = F.conv2d(F.pixel_unshuffle(x, 2), self.weight.repeat_interleave(4, 0), padding=pad,
-                     groups=4 * self.groups)
+        y = F.conv2d(
+            F.pixel_unshuffle(x, 2),
+            self.weight.repeat_interleave(4, 0),
+            padding=pad,
+            groups=4 * self.groups,
+        )
         return F.pixel_shuffle(y, 2)
 
 
 class DilConv(nn.Sequential):
     """ReLU, depthwise (dilated) convolution, pointwise convolution, batch norm."""
 
-    def __init__(self, C_in: int, C_out: int, kernel: int, stride: int, padding: int,
-                 dilation: int, affine: bool = True) -> None:
+    def __init__(
+        self,
+        C_in: int,
+        C_out: int,
+        kernel: int,
+        stride: int,
+        padding: int,
+        dilation: int,
+        affine: bool = True,
+    ) -> None:
         super().__init__(
             nn.ReLU(inplace=False),
             DepthwiseConv(C_in, kernel, stride, padding, dilation),
@@ -90,8 +103,9 @@ class DilConv(nn.Sequential):
 class SepConv(nn.Sequential):
     """Two stacked :class:`DilConv` blocks without dilation; only the first one has the stride."""
 
-    def __init__(self, C_in: int, C_out: int, kernel: int, stride: int, padding: int,
-                 affine: bool = True) -> None:
+    def __init__(
+        self, C_in: int, C_out: int, kernel: int, stride: int, padding: int, affine: bool = True
+    ) -> None:
         super().__init__(
             DilConv(C_in, C_in, kernel, stride, padding, 1, affine),
             DilConv(C_in, C_out, kernel, 1, padding, 1, affine),
@@ -151,8 +165,9 @@ def make_op(name: str, C: int, stride: int, affine: bool = True) -> nn.Module:
     try:
         factory = DARTS_OPS[name]
     except KeyError:
-        raise ValueError(f"unknown DARTS-space op {name!r} (expected one of "
-                         f"{', '.join(PRIMITIVES)})") from None
+        raise ValueError(
+            f"unknown DARTS-space op {name!r} (expected one of {', '.join(PRIMITIVES)})"
+        ) from None
     if stride not in (1, 2):
         raise ValueError(f"stride must be 1 or 2, got {stride}")
     return factory(C, stride, affine)

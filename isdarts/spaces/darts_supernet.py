@@ -72,17 +72,29 @@ class SearchCell(nn.Module):
     def __init__(self, C_pp: int, C_p: int, C: int, reduction: bool, reduction_prev: bool) -> None:
         super().__init__()
         self.reduction = reduction
-        self.preprocess0 = (FactorizedReduce(C_pp, C, affine=False) if reduction_prev
-                            else ReLUConvBN(C_pp, C, 1, 1, 0, affine=False))
+        self.preprocess0 = (
+            FactorizedReduce(C_pp, C, affine=False)
+            if reduction_prev
+            else ReLUConvBN(C_pp, C, 1, 1, 0, affine=False)
+        )
         self.preprocess1 = ReLUConvBN(C_p, C, 1, 1, 0, affine=False)
         self.edges = nn.ModuleList(
-            nn.ModuleList(make_op(name, C, 2 if reduction and j < 2 else 1, affine=False)
-                          for name in PRIMITIVES)
+            nn.ModuleList(
+                make_op(name, C, 2 if reduction and j < 2 else 1, affine=False)
+                for name in PRIMITIVES
+            )
             for _, j in EDGES
         )
 
-    def forward(self, s0: torch.Tensor, s1: torch.Tensor, mask: list[list[bool]],
-                weights: torch.Tensor | None, probe: ImportanceProbe | None, cell: int) -> torch.Tensor:
+    def forward(
+        self,
+        s0: torch.Tensor,
+        s1: torch.Tensor,
+        mask: list[list[bool]],
+        weights: torch.Tensor | None,
+        probe: ImportanceProbe | None,
+        cell: int,
+    ) -> torch.Tensor:
         states = [self.preprocess0(s0), self.preprocess1(s1)]
         for i in range(STEPS):
             acc = None
@@ -118,8 +130,9 @@ class DartsSupernet(nn.Module):
         super().__init__()
         self.cfg = cfg
         c_curr = cfg.stem_multiplier * cfg.channels
-        self.stem = nn.Sequential(nn.Conv2d(3, c_curr, 3, padding=1, bias=False),
-                                  nn.BatchNorm2d(c_curr))
+        self.stem = nn.Sequential(
+            nn.Conv2d(3, c_curr, 3, padding=1, bias=False), nn.BatchNorm2d(c_curr)
+        )
         C_pp, C_p, c_curr = c_curr, c_curr, cfg.channels
         reductions = (cfg.layers // 3, 2 * cfg.layers // 3)
         self.cells = nn.ModuleList()
@@ -138,9 +151,15 @@ class DartsSupernet(nn.Module):
     def num_cells(self) -> int:
         return len(self.cells)
 
-    def forward(self, x: torch.Tensor, mask: Mask | None = None,
-                weights: torch.Tensor | None = None, *, fast: bool = True,
-                probe: ImportanceProbe | None = None) -> torch.Tensor:
+    def forward(
+        self,
+        x: torch.Tensor,
+        mask: Mask | None = None,
+        weights: torch.Tensor | None = None,
+        *,
+        fast: bool = True,
+        probe: ImportanceProbe | None = None,
+    ) -> torch.Tensor:
         """Logits. ``weights`` None: IS-DARTS' uniform ``mask / K``; else [2, 14, 8] (DARTS).
         ``fast`` is accepted for the NB201 trainer's interface (there is one path here)."""
         mask = full_mask() if mask is None else mask
@@ -176,8 +195,13 @@ def shrink_nodes(mask: Mask, scores: np.ndarray, step: int, steps: int, keep: in
     new = [[row[:] for row in kind] for kind in mask]
     for t in range(len(KINDS)):
         for i in range(STEPS):
-            alive = [(e, k) for e, (node, _) in enumerate(EDGES) if node == i
-                     for k in range(K) if mask[t][e][k]]
+            alive = [
+                (e, k)
+                for e, (node, _) in enumerate(EDGES)
+                if node == i
+                for k in range(K)
+                if mask[t][e][k]
+            ]
             n_remove = math.ceil((len(alive) - keep) / (steps - step))
             for e, k in sorted(alive, key=lambda ek: (-scores[t][ek[0]][ek[1]], ek))[:n_remove]:
                 new[t][e][k] = False
@@ -190,8 +214,13 @@ def genotype_from_mask(mask: Mask) -> Genotype | None:
     for t in range(len(KINDS)):
         pairs = []
         for i in range(STEPS):
-            alive = [(PRIMITIVES[k], j) for e, (node, j) in enumerate(EDGES) if node == i
-                     for k in range(K) if mask[t][e][k]]
+            alive = [
+                (PRIMITIVES[k], j)
+                for e, (node, j) in enumerate(EDGES)
+                if node == i
+                for k in range(K)
+                if mask[t][e][k]
+            ]
             if len(alive) != 2 or any(op == "none" for op, _ in alive):
                 return None
             pairs.extend(alive)

@@ -12,28 +12,41 @@ def _train(args: argparse.Namespace) -> int:
     from isdarts.train.run import TrainRequest, run_training
 
     req = TrainRequest(
-        genotype=load_genotype(args.genotype), genotype_source=str(args.genotype),
-        profile=load_train_profile(args.profile), seed=args.seed, out=Path(args.out),
-        data_root=args.data_root, device=args.device,
+        genotype=load_genotype(args.genotype),
+        genotype_source=str(args.genotype),
+        profile=load_train_profile(args.profile),
+        seed=args.seed,
+        out=Path(args.out),
+        data_root=args.data_root,
+        device=args.device,
     )
     r = run_training(req)
-    print(f"{r['genotype_source']} seed {r['seed']} ({r['profile']}): test acc {r['test_acc']:.2f}% "
-          f"error {r['test_error']:.2f}% on {r['test_images']} images, {r['params_m']:.3f} M params "
-          f"({r['params_m_c36_l20']:.3f} M at C=36, 20 cells), {r['wall_seconds']:.0f} s")
+    print(
+        f"{r['genotype_source']} seed {r['seed']} ({r['profile']}): test acc {r['test_acc']:.2f}% "
+        f"error {r['test_error']:.2f}% on {r['test_images']} images, {r['params_m']:.3f} M params "
+        f"({r['params_m_c36_l20']:.3f} M at C=36, 20 cells), {r['wall_seconds']:.0f} s"
+    )
     return 0
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
-        "train", help="train a DARTS-space genotype from scratch (resumes from DIR/checkpoint.pt)",
+        "train",
+        help="train a DARTS-space genotype from scratch (resumes from DIR/checkpoint.pt)",
         description="Train a genotype's evaluation network and write result.json, log.jsonl and "
         "checkpoint.pt into --out. Rerunning resumes; a finished run is not repeated.",
     )
-    p.add_argument("--genotype", required=True,
-                   help="reference name (isdarts_published, darts_v2), genotype JSON, search "
-                   "result.json, or a file with DARTS' Genotype(...) text")
-    p.add_argument("--profile", default="cpu",
-                   help="config/profiles/darts-train-<name>.yaml (smoke, cpu, paper) or a YAML path")
+    p.add_argument(
+        "--genotype",
+        required=True,
+        help="reference name (isdarts_published, darts_v2), genotype JSON, search "
+        "result.json, or a file with DARTS' Genotype(...) text",
+    )
+    p.add_argument(
+        "--profile",
+        default="cpu",
+        help="config/profiles/darts-train-<name>.yaml (smoke, cpu, paper) or a YAML path",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--data-root", help="data root (default $ISDARTS_DATA or ./data)")

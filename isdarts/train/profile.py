@@ -58,11 +58,12 @@ assert set(_CHECKS) == {f.name for f in fields(TrainProfile)} - {"name"}
 def load_train_profile(name_or_path: str | os.PathLike) -> TrainProfile:
     path = resolve_prefixed(name_or_path, PREFIX, "training profile")
     raw = read_checked(path, _CHECKS, "config/profiles/darts-train-paper.yaml")
-    name = path.stem[len(PREFIX):] if path.stem.startswith(PREFIX) else path.stem
+    name = path.stem[len(PREFIX) :] if path.stem.startswith(PREFIX) else path.stem
     prof = TrainProfile(name=name, **raw)
     if prof.warmup_epochs >= prof.epochs:
-        raise IsdartsError(f"{path}: 'warmup_epochs' ({prof.warmup_epochs}) must be below "
-                           f"'epochs' ({prof.epochs})")
+        raise IsdartsError(
+            f"{path}: 'warmup_epochs' ({prof.warmup_epochs}) must be below 'epochs' ({prof.epochs})"
+        )
     if prof.lr_min > prof.lr:
         raise IsdartsError(f"{path}: 'lr_min' ({prof.lr_min}) must not exceed 'lr' ({prof.lr})")
     return prof

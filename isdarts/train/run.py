@@ -57,8 +57,12 @@ class TrainRequest:
 
     def identity(self) -> dict:
         """What a checkpoint must match to be resumed."""
-        return {"genotype": self.genotype.to_dict(), "seed": self.seed, "dataset": self.dataset,
-                "profile": train_profile_dict(self.profile)}
+        return {
+            "genotype": self.genotype.to_dict(),
+            "seed": self.seed,
+            "dataset": self.dataset,
+            "profile": train_profile_dict(self.profile),
+        }
 
 
 def epoch_lr(e: int, prof: TrainProfile) -> float:
@@ -69,8 +73,13 @@ def epoch_lr(e: int, prof: TrainProfile) -> float:
     return prof.lr_min + 0.5 * (prof.lr - prof.lr_min) * (1 + math.cos(math.pi * t))
 
 
-def train_one_epoch(net: NetworkCIFAR, loader: BatchLoader, epoch: int, opt: torch.optim.Optimizer,
-                    prof: TrainProfile) -> dict:
+def train_one_epoch(
+    net: NetworkCIFAR,
+    loader: BatchLoader,
+    epoch: int,
+    opt: torch.optim.Optimizer,
+    prof: TrainProfile,
+) -> dict:
     net.train()
     loss_sum, correct, seen = 0.0, 0, 0
     for step, (x, y) in enumerate(loader.batches(epoch)):
@@ -80,8 +89,9 @@ def train_one_epoch(net: NetworkCIFAR, loader: BatchLoader, epoch: int, opt: tor
             loss = loss + prof.auxiliary_weight * F.cross_entropy(aux, y)
         value = loss.item()
         if not math.isfinite(value):
-            raise FloatingPointError(f"the training loss became {value} at epoch {epoch + 1}, "
-                                     f"step {step + 1}")
+            raise FloatingPointError(
+                f"the training loss became {value} at epoch {epoch + 1}, step {step + 1}"
+            )
         opt.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(net.parameters(), prof.grad_clip)
@@ -111,7 +121,9 @@ def run_training(req: TrainRequest, on_epoch_end: EpochHook | None = None) -> di
     done = finished_result(req.out)
     if done is not None:
         return done
-    result_path, ckpt_path, log_path = (req.out / n for n in ("result.json", "checkpoint.pt", "log.jsonl"))
+    result_path, ckpt_path, log_path = (
+        req.out / n for n in ("result.json", "checkpoint.pt", "log.jsonl")
+    )
     prof = req.profile
     if prof.threads is not None:
         torch.set_num_threads(prof.threads)
@@ -121,17 +133,36 @@ def run_training(req: TrainRequest, on_epoch_end: EpochHook | None = None) -> di
     tr = fixed_subset(len(ds.train_labels), prof.train_subset)
     te = fixed_subset(len(ds.test_labels), prof.test_subset)
     kw = dict(mean=ds.mean, std=ds.std, device=device, channels_last=prof.channels_last)
-    train = BatchLoader(ds.train_images[tr], ds.train_labels[tr], prof.batch_size, augment=True,
-                        cutout=prof.cutout, shuffle=True, seed=req.seed, **kw)
-    test = BatchLoader(ds.test_images[te], ds.test_labels[te], prof.eval_batch_size,
-                       augment=False, shuffle=False, **kw)
+    train = BatchLoader(
+        ds.train_images[tr],
+        ds.train_labels[tr],
+        prof.batch_size,
+        augment=True,
+        cutout=prof.cutout,
+        shuffle=True,
+        seed=req.seed,
+        **kw,
+    )
+    test = BatchLoader(
+        ds.test_images[te],
+        ds.test_labels[te],
+        prof.eval_batch_size,
+        augment=False,
+        shuffle=False,
+        **kw,
+    )
     torch.manual_seed(req.seed)
     cfg = EvalNetConfig(prof.channels, prof.layers, prof.auxiliary_weight > 0, ds.num_classes)
     net = NetworkCIFAR(req.genotype, cfg).to(device)
     if prof.channels_last:
         net = net.to(memory_format=torch.channels_last)
-    opt = torch.optim.SGD(net.parameters(), lr=prof.lr, momentum=prof.momentum,
-                          nesterov=prof.nesterov, weight_decay=prof.weight_decay)
+    opt = torch.optim.SGD(
+        net.parameters(),
+        lr=prof.lr,
+        momentum=prof.momentum,
+        nesterov=prof.nesterov,
+        weight_decay=prof.weight_decay,
+    )
     state: dict = {"epoch": 0, "log": [], "elapsed": 0.0, "train_seconds": 0.0}
     what = "training (genotype, seed or profile)"
     ckpt = start_or_resume(ckpt_path, log_path, req.identity(), device, what, prof.epochs)
@@ -151,40 +182,66 @@ def run_training(req: TrainRequest, on_epoch_end: EpochHook | None = None) -> di
         try:
             stats = train_one_epoch(net, train, e, opt, prof)
         except FloatingPointError as exc:
-            kept = (f"the last good checkpoint (epoch {state['epoch']}) is kept in {ckpt_path}"
-                    if ckpt_path.is_file() else "no checkpoint was written yet")
+            kept = (
+                f"the last good checkpoint (epoch {state['epoch']}) is kept in {ckpt_path}"
+                if ckpt_path.is_file()
+                else "no checkpoint was written yet"
+            )
             raise IsdartsError(f"{exc}; stopping ({kept}); try a smaller lr") from None
         seconds = time.perf_counter() - t0
-        row = {"epoch": e + 1, **stats, "lr": lr, "drop_path": net.drop_path_prob,
-               "seconds": seconds}
+        row = {
+            "epoch": e + 1,
+            **stats,
+            "lr": lr,
+            "drop_path": net.drop_path_prob,
+            "seconds": seconds,
+        }
         state["train_seconds"] += seconds
         if e + 1 == prof.epochs:
             row["test_loss"], row["test_acc"] = evaluate(net, test)
         state["epoch"] = e + 1
         state["log"].append(row)
         state["elapsed"] = t_base + time.perf_counter() - start
-        ckpt = {"identity": req.identity(), "state": state, "net": net.state_dict(),
-                "optimizer": opt.state_dict()}
+        ckpt = {
+            "identity": req.identity(),
+            "state": state,
+            "net": net.state_dict(),
+            "optimizer": opt.state_dict(),
+        }
         atomic_write(ckpt_path, lambda p, c=ckpt: torch.save(c, p))
         with log_path.open("a") as f:
             f.write(json.dumps(row, allow_nan=False) + "\n")
         test_txt = f" test acc {row['test_acc']:.2f}%" if "test_acc" in row else ""
-        print(f"epoch {e + 1}/{prof.epochs} loss {stats['train_loss']:.4f} acc "
-              f"{stats['train_acc']:.2f}% lr {lr:.5f} {seconds:.1f}s{test_txt}", file=sys.stderr)
+        print(
+            f"epoch {e + 1}/{prof.epochs} loss {stats['train_loss']:.4f} acc "
+            f"{stats['train_acc']:.2f}% lr {lr:.5f} {seconds:.1f}s{test_txt}",
+            file=sys.stderr,
+        )
         if on_epoch_end is not None:
             on_epoch_end(e + 1, net)
 
     final = state["log"][-1]
     result = {
-        "space": "darts", "genotype_source": req.genotype_source, "genotype": req.genotype.to_dict(),
-        "seed": req.seed, "profile": prof.name, "dataset": req.dataset,
-        "test_acc": final["test_acc"], "test_error": 100.0 - final["test_acc"],
-        "test_images": int(len(te)), "train_images": int(len(tr)),
-        "params_m": count_params(net) / 1e6, "params_m_c36_l20": params_m(req.genotype),
-        "epochs": prof.epochs, "wall_seconds": state["elapsed"],
-        "train_seconds": state["train_seconds"], "data_source": ds.source,
-        "device": device_name(device), "torch_version": torch.__version__,
-        "isdarts_version": isdarts.__version__, "threads": torch.get_num_threads(),
+        "space": "darts",
+        "genotype_source": req.genotype_source,
+        "genotype": req.genotype.to_dict(),
+        "seed": req.seed,
+        "profile": prof.name,
+        "dataset": req.dataset,
+        "test_acc": final["test_acc"],
+        "test_error": 100.0 - final["test_acc"],
+        "test_images": int(len(te)),
+        "train_images": int(len(tr)),
+        "params_m": count_params(net) / 1e6,
+        "params_m_c36_l20": params_m(req.genotype),
+        "epochs": prof.epochs,
+        "wall_seconds": state["elapsed"],
+        "train_seconds": state["train_seconds"],
+        "data_source": ds.source,
+        "device": device_name(device),
+        "torch_version": torch.__version__,
+        "isdarts_version": isdarts.__version__,
+        "threads": torch.get_num_threads(),
         "profile_settings": train_profile_dict(prof),
     }
     write_json_atomic(result_path, result)
