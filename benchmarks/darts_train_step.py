@@ -16,8 +16,8 @@ import time
 import torch
 import torch.nn.functional as F
 
-from isdarts.genotype import load_genotype
-from isdarts.spaces.darts_eval import EvalNetConfig, NetworkCIFAR, count_params
+from isdarts.spaces.darts.eval_net import EvalNetConfig, NetworkCIFAR, count_params
+from isdarts.spaces.darts.names import load_genotype
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ import random
 import statistics
 import time
 
-from isdarts.nb201 import Benchmark
+from isdarts.bench import Benchmark
 
 
 def main() -> None:

@@ -1,27 +1,84 @@
-"""Run profiles: YAML files of settings under ``config/profiles/``, found by name or path and
-checked key by key, so that a wrong key or value is an error naming it and the file."""
+"""Run profiles: YAML files of settings under ``config/profiles/``, found by name or path,
+checked against their kind's JSON Schema (``isdarts/schemas/profiles.schema.yaml``) and loaded
+into the kind's frozen dataclass, whose defaults are the paper's settings.
+
+=================  ==================================  =====================================
+kind               file                                dataclass
+=================  ==================================  =====================================
+``search-nb201``   ``config/profiles/<name>.yaml``     :class:`isdarts.spaces.nb201.profile.Profile`
+``search-darts``   ``darts-search-<name>.yaml``        :class:`isdarts.spaces.darts.profile.DartsSearchProfile`
+``train``          ``darts-train-<name>.yaml``         :class:`isdarts.train.profile.TrainProfile`
+=================  ==================================  =====================================
+
+Both search kinds have one shape: the shared settings at the top level, the network's size
+(``cells_per_stage`` or ``layers``), and the first-order DARTS baseline's settings in a nested
+``darts:`` mapping. A wrong key or value is an :class:`IsdartsError` naming it and the file.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
-from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
+import jsonschema
 import yaml
 
 from isdarts.data.sources import REPO_ROOT
 from isdarts.errors import IsdartsError
 
 PROFILE_DIR = Path("config") / "profiles"
+SCHEMA_FILE = Path(__file__).parent / "schemas" / "profiles.schema.yaml"
+# kind -> (file name prefix, the profile in words, an example file)
+KINDS: dict[str, tuple[str, str, str]] = {
+    "search-nb201": ("", "profile", "config/profiles/paper.yaml"),
+    "search-darts": (
+        "darts-search-",
+        "DARTS-space search profile",
+        "config/profiles/darts-search-paper.yaml",
+    ),
+    "train": ("darts-train-", "training profile", "config/profiles/darts-train-paper.yaml"),
+}
+P = TypeVar("P")
 
 
-def is_num(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+@dataclass(frozen=True)
+class DartsSettings:
+    """First-order DARTS (spec section 8); the network's settings come from the profile."""
+
+    epochs: int = 50
+    arch_lr: float = 3e-4
+    arch_betas: tuple[float, float] = (0.5, 0.999)
+    arch_weight_decay: float = 1e-3
+    weight_decay: float = 5e-4
 
 
-def is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
+@dataclass(frozen=True)
+class SearchProfile:
+    """What a supernet search needs besides the network's size (each space adds that): the
+    paper's NAS-Bench-201 settings. Shrink steps follow epochs ``range(E - S*I, E, I)``."""
+
+    space: ClassVar[str]  # the search space the profile is for
+    name: str
+    channels: int = 16
+    batch_size: int = 64
+    epochs: int = 30  # E
+    shrink_steps: int = 4  # S
+    shrink_interval: int = 2  # I
+    lr: float = 0.025
+    lr_min: float = 0.001
+    momentum: float = 0.9
+    nesterov: bool = True
+    weight_decay: float = 3e-4
+    grad_clip: float = 5.0
+    train_subset: int | None = None  # images of the training set used (None: all)
+    order: str = "shuffle"  # shuffle | fixed (the authors' released setting)
+    threads: int | None = None  # torch.set_num_threads (None: torch's default)
+    channels_last: bool = True
+    darts: DartsSettings = field(default_factory=DartsSettings)
 
 
 def read_mapping(path: Path) -> dict[str, Any]:
@@ -35,55 +92,6 @@ def read_mapping(path: Path) -> dict[str, Any]:
     return raw
 
 
-# The settings every profile kind (NB201 search, DARTS-space search, final training) names
-# alike: the network width, the SGD run, the data subset and the CPU settings.
-SHARED_CHECKS: dict[str, Callable[[Any], bool]] = {
-    "channels": lambda v: is_int(v) and v >= 1,
-    "batch_size": lambda v: is_int(v) and v >= 2,
-    "epochs": lambda v: is_int(v) and v >= 1,
-    "lr": lambda v: is_num(v) and v > 0,
-    "lr_min": lambda v: is_num(v) and v >= 0,
-    "momentum": lambda v: is_num(v) and 0 <= v < 1,
-    "nesterov": lambda v: isinstance(v, bool),
-    "weight_decay": lambda v: is_num(v) and v >= 0,
-    "grad_clip": lambda v: is_num(v) and v > 0,
-    "train_subset": lambda v: v is None or (is_int(v) and v >= 2),
-    "threads": lambda v: v is None or (is_int(v) and v >= 1),
-    "channels_last": lambda v: isinstance(v, bool),
-}
-# The search's data order, and first-order DARTS' architecture optimiser (its Adam on alpha).
-ORDER_CHECK: Callable[[Any], bool] = lambda v: v in ("shuffle", "fixed")  # noqa: E731
-ARCH_CHECKS: dict[str, Callable[[Any], bool]] = {
-    "arch_lr": lambda v: is_num(v) and v > 0,
-    "arch_betas": lambda v: (
-        isinstance(v, list) and len(v) == 2 and all(is_num(b) and 0 <= b < 1 for b in v)
-    ),
-    "arch_weight_decay": lambda v: is_num(v) and v >= 0,
-}
-
-
-def check_mapping(
-    path: Path, raw: dict[str, Any], checks: dict[str, Any], example: str, prefix: str = ""
-) -> None:
-    """Every key of ``raw`` known to ``checks`` and every value accepted; errors name the key
-    (``prefix`` + key, for a nested mapping) and the file."""
-    for key, value in raw.items():
-        if key not in checks:
-            raise IsdartsError(
-                f"{path}: unknown key '{prefix}{key}' (expected one of "
-                f"{', '.join(prefix + k for k in sorted(checks))})"
-            )
-        if not checks[key](value):
-            raise IsdartsError(f"{path}: bad value {value!r} for '{prefix}{key}' (see {example})")
-
-
-def read_checked(path: Path, checks: dict[str, Any], example: str) -> dict[str, Any]:
-    """The YAML mapping in ``path``, every key known to ``checks`` and every value accepted."""
-    raw = read_mapping(path)
-    check_mapping(path, raw, checks, example)
-    return raw
-
-
 def resolve_prefixed(name_or_path: str | os.PathLike, prefix: str, what: str) -> Path:
     """A YAML path as given, else ``config/profiles/<prefix><name>.yaml`` under the current
     directory, then under the repository root."""
@@ -94,12 +102,111 @@ def resolve_prefixed(name_or_path: str | os.PathLike, prefix: str, what: str) ->
         raise IsdartsError(f"{what} file {p} not found")
     stem = str(name_or_path)
     stem = stem if stem.startswith(prefix) else prefix + stem
-    repo = REPO_ROOT
-    for base in (Path.cwd(), repo):
+    for base in (Path.cwd(), REPO_ROOT):
         cand = base / PROFILE_DIR / f"{stem}.yaml"
         if cand.is_file():
             return cand
     raise IsdartsError(
         f"{what} '{name_or_path}' not found as ./{PROFILE_DIR}/{stem}.yaml "
-        f"or {repo / PROFILE_DIR / (stem + '.yaml')} (names: smoke, cpu, paper)"
+        f"or {REPO_ROOT / PROFILE_DIR / (stem + '.yaml')} (names: smoke, cpu, paper)"
     )
+
+
+@functools.cache
+def schema(kind: str) -> dict[str, Any]:
+    """The JSON Schema of one profile kind: its property groups, no other key."""
+    doc = yaml.safe_load(SCHEMA_FILE.read_text())
+    properties: dict[str, Any] = {}
+    for group in doc["kinds"][kind]:
+        properties.update(doc["groups"][group])
+    return {
+        "$schema": doc["$schema"],
+        "type": "object",
+        "additionalProperties": False,
+        "properties": properties,
+    }
+
+
+def check(path: Path, raw: dict[str, Any], kind: str) -> None:
+    """``raw`` against the kind's schema; the first problem as one line naming the key."""
+    validator = jsonschema.Draft202012Validator(schema(kind))
+    errors = sorted(validator.iter_errors(raw), key=lambda e: list(e.absolute_path))
+    if not errors:
+        return
+    error = errors[0]
+    where = [str(p) for p in error.absolute_path]
+    prefix = "".join(f"{p}." for p in where)
+    if error.validator == "additionalProperties":
+        known = error.schema["properties"]
+        unknown = sorted(k for k in error.instance if k not in known)[0]
+        expected = ", ".join(prefix + k for k in sorted(known))
+        raise IsdartsError(f"{path}: unknown key '{prefix}{unknown}' (expected one of {expected})")
+    key = ".".join(where[:2]) if where[:1] == ["darts"] else where[0]
+    expected = _description(kind, key) or error.message
+    example = KINDS[kind][2]
+    raise IsdartsError(
+        f"{path}: bad value {_value(raw, key)!r} for '{key}' (expected {expected}; see {example})"
+    )
+
+
+def _value(raw: dict, key: str) -> Any:
+    for part in key.split("."):
+        raw = raw[part]
+    return raw
+
+
+def _description(kind: str, key: str) -> str | None:
+    props = schema(kind)["properties"]
+    head, _, rest = key.partition(".")
+    prop = props.get(head, {})
+    if rest:
+        prop = prop.get("properties", {}).get(rest, {})
+    return prop.get("description")
+
+
+def load(cls: type[P], kind: str, name_or_path: str | os.PathLike) -> P:
+    """The profile ``name_or_path`` of ``kind`` as a ``cls`` (a frozen dataclass)."""
+    prefix, what, _ = KINDS[kind]
+    path = resolve_prefixed(name_or_path, prefix, what)
+    raw = read_mapping(path)
+    if "darts" in raw and raw["darts"] is None:
+        raw["darts"] = {}  # an empty block: the paper's settings
+    check(path, raw, kind)
+    if "darts" in raw:
+        darts = dict(raw["darts"])
+        if "arch_betas" in darts:
+            darts["arch_betas"] = tuple(float(b) for b in darts["arch_betas"])
+        raw["darts"] = DartsSettings(**darts)
+    prof = cls(name=path.stem.removeprefix(prefix), **raw)
+    _check_together(path, prof)
+    return prof
+
+
+def _check_together(path: Path, prof: Any) -> None:
+    """The settings that depend on each other."""
+    if hasattr(prof, "shrink_steps"):
+        span = prof.shrink_steps * prof.shrink_interval
+        if prof.epochs - span < 1:
+            raise IsdartsError(
+                f"{path}: 'epochs' ({prof.epochs}) must exceed shrink_steps * "
+                f"shrink_interval ({span})"
+            )
+    if hasattr(prof, "warmup_epochs") and prof.warmup_epochs >= prof.epochs:
+        raise IsdartsError(
+            f"{path}: 'warmup_epochs' ({prof.warmup_epochs}) must be below 'epochs' ({prof.epochs})"
+        )
+    if prof.lr_min > prof.lr:
+        raise IsdartsError(f"{path}: 'lr_min' ({prof.lr_min}) must not exceed 'lr' ({prof.lr})")
+
+
+def settings(prof: Any) -> dict[str, Any]:
+    """A profile's settings as JSON values (tuples as lists), for result files and identities."""
+    return _lists(dataclasses.asdict(prof))
+
+
+def _lists(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {k: _lists(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_lists(x) for x in v]
+    return v

@@ -20,7 +20,7 @@ def cifar10():
 @pytest.fixture(scope="session")
 def bench():
     from isdarts import data
-    from isdarts.nb201 import Benchmark
+    from isdarts.bench import Benchmark
 
     data.copy_benchmark_files()
     return Benchmark.load()

@@ -12,19 +12,11 @@ import torch
 
 from isdarts.cli import main
 from isdarts.errors import IsdartsError
-from isdarts.genotype import genotype_from_dict
-from isdarts.search.darts import load_search_profile
-from isdarts.spaces.darts_supernet import (
-    EDGES,
-    NONE,
-    DartsSupernet,
-    DartsSupernetConfig,
-    ImportanceProbe,
-    full_mask,
-    genotype_from_alpha,
-    genotype_from_mask,
-    shrink_nodes,
-)
+from isdarts.spaces.darts.adapter import genotype_from_alpha, genotype_from_mask
+from isdarts.spaces.darts.importance import ImportanceProbe, shrink_nodes
+from isdarts.spaces.darts.names import EDGES, NONE, full_mask, genotype_from_dict
+from isdarts.spaces.darts.profile import load_search_profile
+from isdarts.spaces.darts.supernet import DartsSupernet, DartsSupernetConfig
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -89,7 +81,7 @@ def _losses(folder) -> list[float]:
 
 
 def test_cli_search_smoke_end_to_end_and_resume(cifar10, tmp_path, capsys) -> None:
-    from isdarts.search.darts import DartsSearchRequest, run_darts_search
+    from isdarts.search.loop import SearchRequest, run_search
 
     out = tmp_path / "s"
     assert (
@@ -120,20 +112,20 @@ def test_cli_search_smoke_end_to_end_and_resume(cifar10, tmp_path, capsys) -> No
     png = tmp_path / "g.png"
     assert main(["genotype", str(out / "result.json"), "--plot", str(png)]) == 0
 
-    req = DartsSearchRequest("isdarts", 1, load_search_profile("smoke"), tmp_path / "killed")
+    req = SearchRequest("isdarts", "cifar10", 1, load_search_profile("smoke"), tmp_path / "killed")
     with pytest.raises(KeyboardInterrupt):
-        run_darts_search(req, on_epoch_end=_kill_at(4))  # mid-shrink: masks in the checkpoint
-    assert run_darts_search(req)["genotype"] == result["genotype"]
+        run_search(req, on_epoch_end=_kill_at(4))  # mid-shrink: masks in the checkpoint
+    assert run_search(req)["genotype"] == result["genotype"]
     assert _losses(tmp_path / "killed") == _losses(out)
 
 
 def test_threads_option_applies_and_a_run_resumes_with_other_threads(cifar10, tmp_path) -> None:
-    from isdarts.search.darts import DartsSearchRequest, run_darts_search
+    from isdarts.search.loop import SearchRequest, run_search
 
     out = tmp_path / "t"
-    req = DartsSearchRequest("isdarts", 1, load_search_profile("smoke"), out)
+    req = SearchRequest("isdarts", "cifar10", 1, load_search_profile("smoke"), out)
     with pytest.raises(KeyboardInterrupt):
-        run_darts_search(req, on_epoch_end=_kill_at(2))
+        run_search(req, on_epoch_end=_kill_at(2))
     assert (
         main(
             [
@@ -160,14 +152,14 @@ def test_threads_option_applies_and_a_run_resumes_with_other_threads(cifar10, tm
 
 
 def test_darts_baseline_resume_after_kill(cifar10, tmp_path) -> None:
-    from isdarts.search.darts import DartsSearchRequest, run_darts_search
+    from isdarts.search.loop import SearchRequest, run_search
 
     prof = load_search_profile("smoke")
-    full = run_darts_search(DartsSearchRequest("darts", 2, prof, tmp_path / "full"))
-    req = DartsSearchRequest("darts", 2, prof, tmp_path / "killed")
+    full = run_search(SearchRequest("darts", "cifar10", 2, prof, tmp_path / "full"))
+    req = SearchRequest("darts", "cifar10", 2, prof, tmp_path / "killed")
     with pytest.raises(KeyboardInterrupt):
-        run_darts_search(req, on_epoch_end=_kill_at(1))
-    assert run_darts_search(req)["genotype"] == full["genotype"]
+        run_search(req, on_epoch_end=_kill_at(1))
+    assert run_search(req)["genotype"] == full["genotype"]
     assert _losses(tmp_path / "killed") == _losses(tmp_path / "full")
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from isdarts.genotype import REFERENCE_GENOTYPES
-from isdarts.spaces.darts_eval import EvalNetConfig, NetworkCIFAR, count_params, params_m
-from isdarts.spaces.darts_ops import DARTS_OPS, PARAMETER_FREE, PRIMITIVES, make_op
+from isdarts.spaces.darts.eval_net import EvalNetConfig, NetworkCIFAR, count_params, params_m
+from isdarts.spaces.darts.names import PARAMETER_FREE, PRIMITIVES, REFERENCE_GENOTYPES
+from isdarts.spaces.darts.ops import DARTS_OPS, make_op
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -86,7 +86,7 @@ def test_drop_path_only_in_training() -> None:
 def test_polyphase_dilated_conv_matches_dilated_kernel(
     kernel: int, padding: int, stride: int
 ) -> None:
-    from isdarts.spaces.darts_ops import DepthwiseConv
+    from isdarts.spaces.darts.ops import DepthwiseConv
 
     torch.manual_seed(0)
     conv = DepthwiseConv(5, kernel, stride, padding, 2)

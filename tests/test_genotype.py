@@ -7,7 +7,7 @@ import json
 import pytest
 
 from isdarts.errors import IsdartsError
-from isdarts.genotype import (
+from isdarts.spaces.darts.names import (
     REFERENCE_GENOTYPES,
     Genotype,
     genotype_from_dict,

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from isdarts.bench import COLUMNS, EDGES, OPS, Benchmark, parse, to_str
+from isdarts.bench.nats import import_nats
 from isdarts.data.sources import mirror_root
 from isdarts.errors import IsdartsError
-from isdarts.nb201 import COLUMNS, EDGES, OPS, Benchmark, parse, to_str
-from isdarts.nb201.nats import import_nats
 
 ISDARTS_CELL = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
 ALL_SKIP = "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|"

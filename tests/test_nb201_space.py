@@ -10,10 +10,11 @@ import torch
 import torch.nn.functional as F
 
 from isdarts.data.loader import BatchLoader
-from isdarts.nb201.arch import OPS as OP_NAMES
-from isdarts.ops import OPS
-from isdarts.search.importance import ImportanceProbe, measure_importance
-from isdarts.spaces.nb201 import K, Supernet, SupernetConfig, full_mask
+from isdarts.spaces.nb201.importance import ImportanceProbe, measure_importance
+from isdarts.spaces.nb201.names import OPS as OP_NAMES
+from isdarts.spaces.nb201.names import K, full_mask
+from isdarts.spaces.nb201.ops import OPS
+from isdarts.spaces.nb201.supernet import Supernet, SupernetConfig
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from isdarts.bench import COLUMNS, OPS, parse
 from isdarts.cli import main
 from isdarts.errors import IsdartsError
-from isdarts.nb201 import COLUMNS, OPS, parse
 from isdarts.report import aggregate, evaluate, figures, published
 
 REPO = Path(__file__).resolve().parents[1]
@@ -75,7 +75,7 @@ def _isdarts_log(bench, final: int, epochs: int = 6, first_shrink: int = 2) -> l
 
 
 def _to_str(ops):
-    from isdarts.nb201 import to_str
+    from isdarts.bench import to_str
 
     return to_str(ops)
 

@@ -5,9 +5,11 @@ import numpy as np
 import pytest
 import torch
 
+from isdarts.data.loader import fixed_subset
 from isdarts.errors import IsdartsError
 from isdarts.profiles import resolve_prefixed
-from isdarts.runtime import fixed_subset, load_checkpoint, select_device
+from isdarts.run.device import select_device
+from isdarts.run.engine import load_checkpoint
 
 
 def test_corrupt_checkpoint_is_a_one_line_error(tmp_path):

@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 
 from isdarts.errors import IsdartsError
-from isdarts.search.importance import shrink, shrink_points, strongest
-from isdarts.search.profile import load_profile
-from isdarts.spaces.nb201 import full_mask
+from isdarts.spaces.importance import shrink_points
+from isdarts.spaces.nb201.importance import shrink, strongest
+from isdarts.spaces.nb201.names import full_mask
+from isdarts.spaces.nb201.profile import load_profile
 
 REPO = Path(__file__).resolve().parents[1]
 VOLATILE = {"seconds"}  # wall-clock fields; everything else must repeat exactly
@@ -225,8 +226,8 @@ def test_darts_smoke_search(tmp_path, cifar10, bench):
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch, cifar10, bench):
     import torch
 
-    from isdarts.search import train
-    from isdarts.search.run import SearchRequest, run_search
+    from isdarts.search import step as train
+    from isdarts.search.loop import SearchRequest, run_search
 
     real = train.F.cross_entropy
     calls = {"n": 0}

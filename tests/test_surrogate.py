@@ -10,11 +10,10 @@ import sys
 
 import pytest
 
-from isdarts import surrogate as sg
+from isdarts.bench import surrogate as sg
 from isdarts.cli import main
 from isdarts.errors import IsdartsError
-from isdarts.genotype import Genotype, load_genotype
-from isdarts.spaces.darts_ops import PRIMITIVES
+from isdarts.spaces.darts.names import PRIMITIVES, Genotype, load_genotype
 
 
 @pytest.fixture(scope="module")

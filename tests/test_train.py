@@ -11,7 +11,7 @@ import torch
 
 from isdarts.cli import main
 from isdarts.errors import IsdartsError
-from isdarts.genotype import REFERENCE_GENOTYPES
+from isdarts.spaces.darts.names import REFERENCE_GENOTYPES
 from isdarts.train.profile import TrainProfile, load_train_profile
 from isdarts.train.run import TrainRequest, epoch_lr, run_training
 

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from snakemake_helpers import BIN, PNG, REPO, env, job_counts, snakemake, snakemake_cmd
 
-from isdarts.nb201 import COLUMNS
+from isdarts.bench import COLUMNS
 
 pytestmark = pytest.mark.slow
 

@@ -11,9 +11,19 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
+from isdarts import seeds
+
 
 def epoch_generator(seed: int, epoch: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+    return torch.Generator().manual_seed(seeds.batches(seed, epoch))
+
+
+def fixed_subset(n_total: int, n: int | None) -> np.ndarray:
+    """Indices of the first ``n`` of a fixed (seed-independent) permutation, ascending; all
+    ``n_total`` when ``n`` is None or not smaller. Every seed and method sees the same images."""
+    if n is None or n >= n_total:
+        return np.arange(n_total)
+    return np.sort(np.random.default_rng(seeds.SUBSET_SEED).permutation(n_total)[:n])
 
 
 def random_crop_flip(

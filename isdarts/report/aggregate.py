@@ -20,8 +20,8 @@ from pathlib import Path
 import pandas as pd
 
 from isdarts._io import atomic_write
+from isdarts.bench import COLUMNS
 from isdarts.errors import IsdartsError
-from isdarts.nb201 import COLUMNS
 from isdarts.report.published import PublishedRow, match, optimum
 
 KEYS = ["space", "method", "dataset"]

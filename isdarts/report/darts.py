@@ -25,11 +25,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from isdarts.bench.surrogate import LABEL
 from isdarts.errors import IsdartsError
-from isdarts.genotype import REFERENCE_GENOTYPES, Genotype, genotype_from_dict
 from isdarts.report.mdtext import method_label
 from isdarts.report.published import PublishedRow
-from isdarts.surrogate import LABEL
+from isdarts.spaces.darts.names import REFERENCE_GENOTYPES, Genotype, genotype_from_dict
 
 BASELINE_CELL = "isdarts_published"  # the paired differences are taken against this cell
 CELL_ORDER = ("isdarts", "darts", "isdarts_published", "darts_v2")
@@ -121,7 +121,7 @@ def search_budget(rec: dict) -> str:
     p = rec.get("profile_settings") or {}
     if rec.get("method") == "darts":
         return (
-            f"C={p.get('channels')}, {p.get('layers')} cells, {p.get('darts_epochs')} epochs "
+            f"C={p.get('channels')}, {p.get('layers')} cells, {(p.get('darts') or {}).get('epochs')} epochs "
             f"on {p.get('train_subset')} images split into weight and architecture halves, "
             f"batch {p.get('batch_size')}"
         )
@@ -143,7 +143,7 @@ def _search_cost(search: dict) -> tuple[float, str]:
 def _surrogate(genotype: Genotype) -> float | None:
     """The YAHPO-NB301 surrogate's CIFAR-10 validation accuracy, where it can be had (the
     optional onnxruntime and the surrogate files; a cell outside NB301's space has none)."""
-    from isdarts.surrogate import score
+    from isdarts.bench.surrogate import score
 
     try:
         return score(genotype)

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from isdarts._io import write_json_atomic
+from isdarts.bench import COLUMNS, Benchmark
 from isdarts.errors import IsdartsError
-from isdarts.nb201 import COLUMNS, Benchmark
 
 # Keys every result.json must carry for a run to be evaluated and reported.
 REQUIRED = ("space", "method", "dataset", "seed", "profile", "arch", "epochs", "wall_seconds")

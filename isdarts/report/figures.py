@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from isdarts._io import atomic_write
-from isdarts.nb201 import EDGES, OPS, parse
+from isdarts.bench import EDGES, OPS, parse
 from isdarts.report.evaluate import load_log, load_result
 from isdarts.report.mdtext import method_label
 from isdarts.report.published import PublishedRow, match

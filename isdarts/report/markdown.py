@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from isdarts.nb201 import COLUMNS
+from isdarts.bench import COLUMNS
 from isdarts.report.mdtext import (
     code,
     images,

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import yaml
 
+from isdarts.bench import COLUMNS
 from isdarts.errors import IsdartsError
-from isdarts.nb201 import COLUMNS
 
 ROW_KEYS = {"method", "id", "source", "mean", "std", "ours"}
 # DARTS space: CIFAR-10 test error (%) after the final training, parameters (M) at C=36 / 20

@@ -1,3 +1,3 @@
-"""Architecture search: IS-DARTS and the first-order DARTS baseline on the NAS-Bench-201 space
-(:mod:`isdarts.search.run`) and the DARTS space (:mod:`isdarts.search.darts`), both driven by
-one search engine (:mod:`isdarts.search.loop`)."""
+"""Architecture search: one loop (:mod:`isdarts.search.loop`) for every method
+(:mod:`isdarts.search.methods`: IS-DARTS, first-order DARTS) on every space
+(:mod:`isdarts.spaces`), its training step (:mod:`isdarts.search.step`) and the CLI."""

@@ -10,53 +10,53 @@ from pathlib import Path
 from isdarts.errors import IsdartsError
 
 DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
+SPACES = ("nb201", "darts")
+METHODS = ("isdarts", "darts")
 
 
-def _with_threads(profile, threads: int | None):
-    if threads is None:
+def _load_profile(args: argparse.Namespace):
+    """The space's profile (``config/profiles/<name>.yaml`` or ``darts-search-<name>.yaml``)
+    with ``--threads`` applied."""
+    if args.space == "darts":
+        from isdarts.spaces.darts.profile import load_search_profile as load
+    else:
+        from isdarts.spaces.nb201.profile import load_profile as load
+    profile = load(args.profile)
+    if args.threads is None:
         return profile
-    if threads < 1:
-        raise IsdartsError(f"--threads {threads}: expected a positive number")
-    return dataclasses.replace(profile, threads=threads)
+    if args.threads < 1:
+        raise IsdartsError(f"--threads {args.threads}: expected a positive number")
+    return dataclasses.replace(profile, threads=args.threads)
+
+
+def _print_nb201(r: dict) -> None:
+    b = r["benchmark"]
+    print(f"{r['method']} seed {r['seed']}: cell {r['index']} {r['arch']}")
+    columns = ("cifar10", "cifar100", "imagenet16")
+    values = [f"{b[c + '_valid']:.2f}/{b[c + '_test']:.2f}" for c in columns]
+    print("  C10 val/test {}  C100 val/test {}  IN16 val/test {}".format(*values))
+
+
+def _print_darts(r: dict) -> None:
+    print(f"{r['method']} seed {r['seed']} (darts space, {r['profile']}): {r['genotype_str']}")
+    print(f"  params_m {r['params_m']:.3f} at C=36, 20 cells; search {r['wall_seconds']:.0f} s")
 
 
 def _search(args: argparse.Namespace) -> int:
-    if args.space == "darts":  # profiles: config/profiles/darts-search-<name>.yaml
-        from isdarts.search.darts import load_search_profile, search_cli
-
-        return search_cli(args, _with_threads(load_search_profile(args.profile), args.threads))
-    from isdarts.search.profile import load_profile
-    from isdarts.search.run import SearchRequest, run_search
+    from isdarts.search.loop import SearchRequest, run_search
 
     req = SearchRequest(
         method=args.method,
         dataset=args.dataset,
         seed=args.seed,
-        profile=_with_threads(load_profile(args.profile), args.threads),
+        profile=_load_profile(args),
         out=Path(args.out),
         data_root=args.data_root,
         device=args.device,
         bench=args.bench,
-        space=args.space,
     )
     result = run_search(req)
-    b = result["benchmark"]
-    print(f"{result['method']} seed {result['seed']}: cell {result['index']} {result['arch']}")
-    print(
-        "  C10 val/test {:.2f}/{:.2f}  C100 val/test {:.2f}/{:.2f}  IN16 val/test {:.2f}/{:.2f}".format(
-            *(
-                b[c]
-                for c in (
-                    "cifar10_valid",
-                    "cifar10_test",
-                    "cifar100_valid",
-                    "cifar100_test",
-                    "imagenet16_valid",
-                    "imagenet16_test",
-                )
-            )
-        )
-    )
+    (_print_darts if args.space == "darts" else _print_nb201)(result)
     return 0
 
 
@@ -64,11 +64,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p = subparsers.add_parser(
         "search",
         help="run one architecture search (resumes from DIR/checkpoint.pt)",
-        description="Run one NAS-Bench-201 search and write result.json, log.jsonl and "
-        "checkpoint.pt into --out. Rerunning resumes; a finished run is not repeated.",
+        description="Run one search and write result.json, log.jsonl and checkpoint.pt into "
+        "--out. Rerunning resumes; a finished run is not repeated.",
     )
-    p.add_argument("--space", default="nb201", choices=["nb201", "darts"], help="search space")
-    p.add_argument("--method", required=True, choices=["isdarts", "darts"])
+    p.add_argument("--space", default="nb201", choices=SPACES, help="search space")
+    p.add_argument("--method", required=True, choices=METHODS)
     p.add_argument(
         "--dataset",
         default="cifar10",
@@ -79,7 +79,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument(
         "--profile",
         default="cpu",
-        help="profile name in config/profiles (smoke, cpu, paper) or a YAML path",
+        help="profile name in config/profiles (smoke, cpu, paper; --space darts: "
+        "darts-search-<name>.yaml) or a YAML path",
     )
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--data-root", help="data root (default $ISDARTS_DATA or ./data)")
@@ -93,6 +94,3 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--bench", help="NAS-Bench-201 table (default: data root, else the mirror)")
     p.set_defaults(func=_search)
     return p
-
-
-add_search_parser = add_parser

@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def _train(args: argparse.Namespace) -> int:
-    from isdarts.genotype import load_genotype
+    from isdarts.spaces.darts.names import load_genotype
     from isdarts.train.profile import load_train_profile
     from isdarts.train.run import TrainRequest, run_training
 

@@ -7,15 +7,10 @@ key or a bad value is an ``IsdartsError`` naming the key and the file.
 
 from __future__ import annotations
 
-import dataclasses
 import os
-from dataclasses import dataclass, fields
-from typing import Any
+from dataclasses import dataclass
 
-from isdarts.errors import IsdartsError
-from isdarts.profiles import SHARED_CHECKS, is_int, is_num, read_checked, resolve_prefixed
-
-PREFIX = "darts-train-"
+from isdarts import profiles
 
 
 @dataclass(frozen=True)
@@ -42,32 +37,5 @@ class TrainProfile:
     channels_last: bool = False
 
 
-_CHECKS: dict[str, Any] = {
-    **SHARED_CHECKS,
-    "layers": lambda v: is_int(v) and v >= 3,
-    "auxiliary_weight": lambda v: is_num(v) and v >= 0,
-    "drop_path": lambda v: is_num(v) and 0 <= v < 1,
-    "warmup_epochs": lambda v: is_int(v) and v >= 0,
-    "cutout": lambda v: is_int(v) and v >= 0,
-    "test_subset": lambda v: v is None or (is_int(v) and v >= 1),
-    "eval_batch_size": lambda v: is_int(v) and v >= 1,
-}
-assert set(_CHECKS) == {f.name for f in fields(TrainProfile)} - {"name"}
-
-
 def load_train_profile(name_or_path: str | os.PathLike) -> TrainProfile:
-    path = resolve_prefixed(name_or_path, PREFIX, "training profile")
-    raw = read_checked(path, _CHECKS, "config/profiles/darts-train-paper.yaml")
-    name = path.stem[len(PREFIX) :] if path.stem.startswith(PREFIX) else path.stem
-    prof = TrainProfile(name=name, **raw)
-    if prof.warmup_epochs >= prof.epochs:
-        raise IsdartsError(
-            f"{path}: 'warmup_epochs' ({prof.warmup_epochs}) must be below 'epochs' ({prof.epochs})"
-        )
-    if prof.lr_min > prof.lr:
-        raise IsdartsError(f"{path}: 'lr_min' ({prof.lr_min}) must not exceed 'lr' ({prof.lr})")
-    return prof
-
-
-def train_profile_dict(prof: TrainProfile) -> dict[str, Any]:
-    return dataclasses.asdict(prof)
+    return profiles.load(TrainProfile, "train", name_or_path)

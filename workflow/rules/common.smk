@@ -8,7 +8,7 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-validate(config, schema="../schemas/config.schema.yaml")
+validate(config, schema="../../isdarts/schemas/workflow-config.schema.yaml")
 
 # Project inputs (run profiles, published numbers) are found relative to the repository root,
 # outputs (results/, reports/, logs/) and the data root relative to the working directory.

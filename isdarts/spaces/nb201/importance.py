@@ -1,15 +1,9 @@
-"""Candidate importance (spec section 4) and the shrink step (spec section 5).
+"""NAS-Bench-201 importance probe and edge-wise shrink step (spec sections 4 and 5); the score
+and the removal rule are :mod:`isdarts.spaces.importance`.
 
-For an op output ``x`` [B, C, H, W] the spec's score of a sample is the mean over C, H, W of
-``F = 3 (x - mu)^2 / sigma^6`` with ``mu``, ``sigma`` the mean and unbiased std over channels.
-Per pixel, the channel mean of ``(x - mu)^2`` is ``sigma^2 (C - 1) / C``, so the channel mean
-of ``F`` is ``3 (C - 1) / (C sigma^4)``: the fast probe needs only the channel variance. A
-zero variance gives +inf in both forms (0/0 counts as +inf, so ``none`` is always removed
-first).
-
-The score is a mean of ``1 / sigma^4`` over pixels, dominated by pixels whose channel
-variance is small; the fast probe computes the variance in two passes (float32) and the rest in
-float64, the reference probe everything in float64.
+Two probes compute the same scores: ``reference`` applies the spec's formula as written to
+every op output in float64; ``fast`` takes the outputs of one op on all edges leaving a node at
+once, computes the channel variance in two passes (float32) and the rest in float64.
 """
 
 from __future__ import annotations
@@ -19,16 +13,16 @@ import math
 import numpy as np
 import torch
 
-from isdarts.spaces.nb201 import EDGES, NONE, Mask, Supernet
+from isdarts.spaces.importance import ImportanceSums, measure, remove_worst, sample_scores
+from isdarts.spaces.nb201.names import EDGES, NONE, Mask
 
 
-class ImportanceProbe:
+class ImportanceProbe(ImportanceSums):
     """Sums per-sample scores per (cell, edge, op) over a pass; ``scores()`` averages them
     over samples, then over cells."""
 
     def __init__(self, num_cells: int, num_ops: int, device: torch.device | str = "cpu") -> None:
-        self.sums = torch.zeros(num_cells, len(EDGES), num_ops, dtype=torch.float64, device=device)
-        self.samples = 0
+        super().__init__(num_cells, len(EDGES), num_ops, device)
 
     def reference(self, cell: int, e: int, k: int, x: torch.Tensor) -> None:
         """The spec's formula as written, on one op output [B, C, H, W]."""
@@ -37,7 +31,7 @@ class ImportanceProbe:
         sigma = x.std(dim=1, keepdim=True)
         f = 3 * (x - mu) ** 2 / sigma**6
         f = torch.where(torch.isnan(f), torch.full_like(f, math.inf), f)
-        self.sums[cell, e, k] += f.mean(dim=(1, 2, 3)).sum()
+        self.accumulate(cell, e, k, f.mean(dim=(1, 2, 3)))
 
     def fast(self, cell: int, edges: list[int], k: int, y: torch.Tensor) -> None:
         """Outputs of op ``k`` on ``edges`` stacked as [B, len(edges), C, H, W]."""
@@ -48,36 +42,24 @@ class ImportanceProbe:
         ones = torch.ones(c, 1, dtype=y.dtype, device=y.device)
         d = rows - rows @ (ones / c)  # two passes: no cancellation as in E[x^2] - E[x]^2
         var = (d.square_() @ ones).view(b, h, w, n).double().div_(c - 1)
-        per_sample = (3.0 * (c - 1) / c / var.square()).mean(dim=(1, 2))  # [B, n]
-        self.sums[cell, edges, k] += per_sample.sum(0)
+        self.accumulate(cell, edges, k, sample_scores(var, c))  # [B, n]
 
     def fast_none(self, cell: int, e: int) -> None:
-        self.sums[cell, e, NONE] = math.inf
+        self.infinite(cell, e, NONE)
 
     def scores(self) -> np.ndarray:
-        return (self.sums / max(self.samples, 1)).mean(0).cpu().numpy()
+        return _over_cells(self.per_cell())
 
 
-@torch.no_grad()
-def measure_importance(net: Supernet, batches, mask: Mask, *, fast: bool = True) -> np.ndarray:
+def _over_cells(per_cell: torch.Tensor) -> np.ndarray:
+    """[edges, ops]: the mean over all search cells (they share one op mask)."""
+    return per_cell.mean(0).cpu().numpy()
+
+
+def measure_importance(net, batches, mask: Mask, *, fast: bool = True) -> np.ndarray:
     """Scores [6, 5] over one pass of ``batches`` (eval mode, no grad); removed ops are NaN."""
-    was_training = net.training
-    net.eval()
     probe = ImportanceProbe(net.num_cells, len(mask[0]), next(net.parameters()).device)
-    try:
-        for x, _ in batches:
-            net(x, mask, fast=fast, probe=probe)
-            probe.samples += len(x)
-    finally:
-        net.train(was_training)
-    scores = probe.scores()
-    scores[~np.array(mask, dtype=bool)] = np.nan
-    return scores
-
-
-def shrink_points(epochs: int, steps: int, interval: int) -> list[int]:
-    """1-indexed epochs after which a shrink step happens: ``range(E - S*I, E, I)``."""
-    return list(range(epochs - steps * interval, epochs, interval))
+    return measure(net, batches, mask, probe, _over_cells, fast=fast)
 
 
 def shrink(mask: Mask, scores: np.ndarray, step: int, steps: int, keep: int = 1) -> Mask:
@@ -86,9 +68,7 @@ def shrink(mask: Mask, scores: np.ndarray, step: int, steps: int, keep: int = 1)
     new = [row[:] for row in mask]
     for e, row in enumerate(mask):
         alive = [k for k, on in enumerate(row) if on]
-        n_remove = math.ceil((len(alive) - keep) / (steps - step))
-        worst = sorted(alive, key=lambda k: (-scores[e][k], k))[:n_remove]
-        for k in worst:
+        for k in remove_worst(alive, lambda k, e=e: scores[e][k], step, steps, keep):
             new[e][k] = False
     return new
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from isdarts.genotype import Genotype
-from isdarts.spaces.darts_ops import PRIMITIVES
+from isdarts.spaces.darts.names import PRIMITIVES, Genotype
 
 _COLOURS = dict(
     zip(

@@ -1,4 +1,4 @@
-"""NAS-Bench-201 cell strings.
+"""Names of the NAS-Bench-201 space, without torch: ops, edges, masks and cell strings.
 
 A cell has 4 nodes; node ``i`` sums one op applied to each earlier node ``j < i`` (6 edges).
 The benchmark writes a cell as ``|op~j|+|op~j|op~j|+|op~j|op~j|op~j|``, one ``+``-separated
@@ -17,6 +17,13 @@ from isdarts.errors import IsdartsError
 OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 NUM_NODES = 4
 EDGES: tuple[tuple[int, int], ...] = tuple((i, j) for i in range(1, NUM_NODES) for j in range(i))
+K = len(OPS)
+NONE, SKIP, CONV1, CONV3, POOL = range(K)
+Mask = list[list[bool]]  # [edge][op]
+
+
+def full_mask() -> Mask:
+    return [[True] * K for _ in EDGES]
 
 
 def parse(arch: str) -> list[str]:

@@ -22,13 +22,20 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from isdarts.nb201.arch import EDGES, NUM_NODES
-from isdarts.nb201.arch import OPS as OP_NAMES
-from isdarts.ops import OPS, Classifier, ResNetBasicBlock, stem
-
-K = len(OP_NAMES)
-NONE, SKIP, CONV1, CONV3, POOL = range(K)
-Mask = list[list[bool]]  # [edge][op]
+from isdarts.spaces.nb201.names import (
+    CONV1,
+    CONV3,
+    EDGES,
+    NONE,
+    NUM_NODES,
+    POOL,
+    SKIP,
+    K,
+    Mask,
+    full_mask,
+)
+from isdarts.spaces.nb201.names import OPS as OP_NAMES
+from isdarts.spaces.nb201.ops import OPS, Classifier, ResNetBasicBlock, stem
 
 
 @dataclass(frozen=True)
@@ -36,10 +43,6 @@ class SupernetConfig:
     channels: int = 16
     cells_per_stage: int = 5
     num_classes: int = 10
-
-
-def full_mask() -> Mask:
-    return [[True] * K for _ in EDGES]
 
 
 class SearchCell(nn.Module):
@@ -185,6 +188,3 @@ class Supernet(nn.Module):
             else:
                 x = layer(x)
         return self.classifier(x)
-
-    def weight_parameters(self) -> list[nn.Parameter]:
-        return list(self.parameters())

@@ -1,4 +1,5 @@
-"""One training epoch of the supernet: IS-DARTS (single level) or first-order DARTS.
+"""One training epoch of the supernet: the weights' SGD steps and, for methods with
+architecture parameters, their steps.
 
 IS-DARTS: SGD on the network weights over the whole training set, every remaining op mixed
 with weight 1/K. DARTS (spec section 8): per step one SGD step on the weights with a batch of
@@ -8,7 +9,6 @@ gradient of the valid loss at the current weights).
 
 from __future__ import annotations
 
-import math
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,8 +17,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from isdarts.errors import IsdartsError
-from isdarts.spaces.nb201 import Mask, Supernet
+from isdarts.run.engine import check_finite
+
+Batches = Iterator[tuple[torch.Tensor, torch.Tensor]]
 
 
 @dataclass
@@ -28,9 +29,24 @@ class EpochStats:
     steps: int
 
 
-def cosine_lr(epoch: int, epochs: int, lr: float, lr_min: float) -> float:
-    """Learning rate of 0-based ``epoch``: cosine from ``lr`` to ``lr_min`` over ``epochs``."""
-    return lr_min + 0.5 * (lr - lr_min) * (1 + math.cos(math.pi * epoch / epochs))
+@dataclass
+class ArchState:
+    """Architecture weights ``alpha`` (softmax over each edge's ops) and their optimiser."""
+
+    alpha: nn.Parameter
+    optimizer: torch.optim.Optimizer
+
+    def weights(self) -> torch.Tensor:
+        """The op weights of a weight step (no gradient to alpha)."""
+        return torch.softmax(self.alpha, dim=-1).detach()
+
+    def step(self, net: nn.Module, mask, x: torch.Tensor, y: torch.Tensor, where: str) -> None:
+        """First-order architecture step: the valid loss' gradient at the current weights."""
+        arch_loss = F.cross_entropy(net(x, mask, torch.softmax(self.alpha, dim=-1)), y)
+        check_finite(arch_loss, f"{where} (architecture step)")
+        self.optimizer.zero_grad(set_to_none=True)
+        (self.alpha.grad,) = torch.autograd.grad(arch_loss, [self.alpha])
+        self.optimizer.step()
 
 
 def _progress(total: int, desc: str):
@@ -43,52 +59,34 @@ def _progress(total: int, desc: str):
     return tqdm(total=total, desc=desc, leave=False, file=sys.stderr, dynamic_ncols=True)
 
 
-class NonFiniteLoss(IsdartsError):
-    pass
-
-
-def _check(loss: torch.Tensor, where: str) -> float:
-    value = loss.item()
-    if not math.isfinite(value):
-        raise NonFiniteLoss(f"the training loss became {value} at {where}")
-    return value
-
-
 def train_epoch(
-    net: Supernet,
-    batches: Iterator[tuple[torch.Tensor, torch.Tensor]],
+    net: nn.Module,
+    batches: Batches,
     total: int,
     optimizer: torch.optim.Optimizer,
     *,
-    mask: Mask,
+    mask,
     grad_clip: float,
     desc: str,
-    alpha: nn.Parameter | None = None,
-    arch_optimizer: torch.optim.Optimizer | None = None,
-    valid_batches: Iterator[tuple[torch.Tensor, torch.Tensor]] | None = None,
-    fast: bool = True,
+    arch: ArchState | None = None,
+    valid_batches: Batches | None = None,
 ) -> EpochStats:
-    """Train one epoch; DARTS when ``alpha`` is given. Raises ``NonFiniteLoss`` on NaN/inf."""
+    """Train one epoch; with ``arch`` an architecture step follows every weight step.
+    Raises ``NonFiniteLoss`` on NaN/inf."""
     net.train()
     params = [p for p in net.parameters() if p.requires_grad]
     loss_sum, correct, seen, steps = 0.0, 0, 0, 0
     bar = _progress(total, desc)
     for x, y in batches:
-        weights = None if alpha is None else torch.softmax(alpha, dim=-1).detach()
-        logits = net(x, mask, weights, fast=fast)
+        logits = net(x, mask, None if arch is None else arch.weights())
         loss = F.cross_entropy(logits, y)
-        value = _check(loss, f"{desc}, step {steps + 1}")
+        value = check_finite(loss, f"{desc}, step {steps + 1}")
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(params, grad_clip)
         optimizer.step()
-        if alpha is not None:
-            xv, yv = next(valid_batches)
-            arch_loss = F.cross_entropy(net(xv, mask, torch.softmax(alpha, dim=-1), fast=fast), yv)
-            _check(arch_loss, f"{desc}, step {steps + 1} (architecture step)")
-            arch_optimizer.zero_grad(set_to_none=True)
-            (alpha.grad,) = torch.autograd.grad(arch_loss, [alpha])
-            arch_optimizer.step()
+        if arch is not None:
+            arch.step(net, mask, *next(valid_batches), f"{desc}, step {steps + 1}")
         n = len(y)
         loss_sum += value * n
         correct += int((logits.argmax(1) == y).sum())

@@ -1,7 +1,7 @@
 """Candidate operations and fixed building blocks of the search spaces.
 
 ``OPS`` maps an op name to a factory ``(C_in, C_out, stride) -> nn.Module``. A space module
-(``isdarts.spaces.nb201``; later ``isdarts.spaces.darts``) registers its ops with
+(``isdarts.spaces.nb201.supernet``; later ``isdarts.spaces.darts``) registers its ops with
 :func:`register_op` and lists the names it uses, in its own order.
 
 Batch norm inside searched cells uses ``affine=False, track_running_stats=False``: batch

@@ -27,7 +27,7 @@ import pandas as pd
 
 from isdarts.data.sources import data_root, mirror_root
 from isdarts.errors import IsdartsError
-from isdarts.nb201 import arch as archmod
+from isdarts.spaces.nb201 import names as archmod
 
 COLUMNS: tuple[str, ...] = (
     "cifar10_valid",

@@ -7,15 +7,15 @@ import json
 
 
 def _genotype(args: argparse.Namespace) -> int:
-    from isdarts.genotype import load_genotype
-    from isdarts.spaces.darts_eval import params_m
+    from isdarts.spaces.darts.eval_net import params_m
+    from isdarts.spaces.darts.names import load_genotype
 
     g = load_genotype(args.genotype)
     size = params_m(g, args.channels, args.layers)
     if args.plot:
         from pathlib import Path
 
-        from isdarts.plot_cell import plot_genotype
+        from isdarts.spaces.darts.plot import plot_genotype
 
         name = args.title or Path(args.genotype).name
         plot_genotype(

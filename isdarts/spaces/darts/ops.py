@@ -5,7 +5,7 @@
 use ``affine=False``, which also switches batch norm to batch statistics in train and eval mode
 (``track_running_stats=False``, spec section 2); the evaluation network uses ordinary batch norm.
 
-This registry is separate from :data:`isdarts.ops.OPS` (NAS-Bench-201): three names (``none``,
+This registry is separate from :data:`isdarts.spaces.nb201.ops.OPS` (NAS-Bench-201): three names (``none``,
 ``skip_connect``, ``avg_pool_3x3``) are shared but the DARTS-space versions differ (stride 2,
 factorized reduce).
 """
@@ -18,17 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-PRIMITIVES: tuple[str, ...] = (
-    "none",
-    "skip_connect",
-    "sep_conv_3x3",
-    "sep_conv_5x5",
-    "dil_conv_3x3",
-    "dil_conv_5x5",
-    "avg_pool_3x3",
-    "max_pool_3x3",
-)
-PARAMETER_FREE = ("none", "skip_connect", "avg_pool_3x3", "max_pool_3x3")
+from isdarts.spaces.darts.names import PRIMITIVES
 
 DartsOpFactory = Callable[[int, int, bool], nn.Module]
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 
 from isdarts._io import atomic_write
+from isdarts.bench.nb201 import NUM_ARCHS
 from isdarts.errors import IsdartsError
-from isdarts.nb201.benchmark import NUM_ARCHS
 
 
 def _row(api, index: int) -> dict:

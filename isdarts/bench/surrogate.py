@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from isdarts.errors import IsdartsError
-from isdarts.genotype import CELL_KINDS, Genotype
+from isdarts.spaces.darts.names import KINDS, Genotype
 
 LABEL = "YAHPO-NB301 surrogate"
 MIN_EPOCH, MAX_EPOCH = 1, 98
@@ -72,8 +72,8 @@ def _inputs_name(kind: str, node: int) -> str:
 
 # The model's categorical input order (YAHPO's nb301 ``cat_names``).
 CAT_NAMES: tuple[str, ...] = (
-    *(_edge_name(kind, k) for kind in CELL_KINDS for k in range(_EDGES)),
-    *(_inputs_name(kind, n) for kind in CELL_KINDS for n in (3, 4, 5)),
+    *(_edge_name(kind, k) for kind in KINDS for k in range(_EDGES)),
+    *(_inputs_name(kind, n) for kind in KINDS for n in (3, 4, 5)),
 )
 
 
@@ -113,7 +113,7 @@ def unscorable_reason(genotype: Genotype) -> str | None:
     """Why ``genotype`` has no NAS-Bench-301 counterpart, or None when it has one."""
     if genotype.steps != _STEPS:
         return f"{genotype.steps} intermediate nodes per cell ({LABEL} needs {_STEPS})"
-    for kind in CELL_KINDS:
+    for kind in KINDS:
         pairs, concat = genotype.cell(kind)
         if sorted(concat) != list(range(2, 2 + _STEPS)):
             return (
@@ -136,7 +136,7 @@ def to_config(genotype: Genotype, epoch: int = MAX_EPOCH) -> dict[str, Any]:
     if reason is not None:
         raise Unscorable(f"{LABEL} cannot score this genotype: {reason}")
     config: dict[str, Any] = {}
-    for kind in CELL_KINDS:
+    for kind in KINDS:
         pairs, _ = genotype.cell(kind)
         for i in range(_STEPS):
             node = i + 2
@@ -257,7 +257,7 @@ def nearest_variants(genotype: Genotype, limit: int = 4096) -> list[Genotype]:
     if unscorable_reason(genotype) is None:
         return []
     count = 1
-    for kind in CELL_KINDS:
+    for kind in KINDS:
         pairs, _ = genotype.cell(kind)
         for i in range(len(pairs) // 2):
             if pairs[2 * i][1] == pairs[2 * i + 1][1]:
@@ -268,7 +268,7 @@ def nearest_variants(genotype: Genotype, limit: int = 4096) -> list[Genotype]:
             "take both ops from one input"
         )
     cells: dict[str, list[list[tuple[tuple[str, int], ...]]]] = {}
-    for kind in CELL_KINDS:
+    for kind in KINDS:
         pairs, _ = genotype.cell(kind)
         options = []
         for i in range(len(pairs) // 2):

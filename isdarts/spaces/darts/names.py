@@ -1,4 +1,9 @@
-"""DARTS-space genotypes in the usual DARTS notation, with JSON I/O and validation.
+"""Names of the DARTS (NASNet-style) space, without torch: the eight ops, the cell's edges and
+nodes, and genotypes in the usual DARTS notation with JSON I/O and validation.
+
+Each cell has two inputs (the previous two cells) and ``STEPS`` = 4 intermediate nodes; node
+``i`` has an edge from every earlier state ``j < 2 + i`` (14 edges, ``EDGES[e] == (i, j)``).
+A search mask has shape [2][14][8]: cell kind (``KINDS``: 0 normal, 1 reduce), edge, op.
 
 A genotype lists, for the normal and the reduction cell, two ``(op, input)`` pairs per
 intermediate node: node ``i`` (0-based) takes inputs from ``0`` and ``1`` (the outputs of the
@@ -26,10 +31,29 @@ from pathlib import Path
 from typing import Any
 
 from isdarts.errors import IsdartsError
-from isdarts.spaces.darts_ops import PRIMITIVES
 
+PRIMITIVES: tuple[str, ...] = (
+    "none",
+    "skip_connect",
+    "sep_conv_3x3",
+    "sep_conv_5x5",
+    "dil_conv_3x3",
+    "dil_conv_5x5",
+    "avg_pool_3x3",
+    "max_pool_3x3",
+)
+PARAMETER_FREE = ("none", "skip_connect", "avg_pool_3x3", "max_pool_3x3")
+K = len(PRIMITIVES)
+NONE = PRIMITIVES.index("none")
+STEPS = 4
+EDGES: tuple[tuple[int, int], ...] = tuple((i, j) for i in range(STEPS) for j in range(2 + i))
+KINDS = ("normal", "reduce")
+Mask = list[list[list[bool]]]  # [kind][edge][op]
 Pairs = tuple[tuple[str, int], ...]
-CELL_KINDS = ("normal", "reduce")
+
+
+def full_mask() -> Mask:
+    return [[[True] * K for _ in EDGES] for _ in KINDS]
 
 
 @dataclass(frozen=True)
@@ -129,7 +153,7 @@ def genotype_from_dict(obj: Any, where: str = "genotype") -> Genotype:
         raise IsdartsError(
             f"{where}: unknown key '{sorted(unknown)[0]}' (expected {', '.join(sorted(keys))})"
         )
-    normal, reduce = (_pairs(obj.get(k), k, where) for k in CELL_KINDS)
+    normal, reduce = (_pairs(obj.get(k), k, where) for k in KINDS)
     if len(normal) != len(reduce):
         raise IsdartsError(f"{where}: normal and reduce cells have different node counts")
     steps = len(normal) // 2

@@ -7,8 +7,8 @@ import json
 
 
 def _surrogate(args: argparse.Namespace) -> int:
-    from isdarts import surrogate as sg
-    from isdarts.genotype import load_genotype
+    from isdarts.bench import surrogate as sg
+    from isdarts.spaces.darts.names import load_genotype
 
     genotypes = [load_genotype(name) for name in args.genotypes]
     scores = sg.score_batch(genotypes, args.epoch, args.data_dir)

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from isdarts.genotype import Genotype
-from isdarts.spaces.darts_ops import FactorizedReduce, ReLUConvBN, make_op
+from isdarts.spaces.darts.names import Genotype
+from isdarts.spaces.darts.ops import FactorizedReduce, ReLUConvBN, make_op
 
 
 def drop_path(x: torch.Tensor, drop_prob: float) -> torch.Tensor:

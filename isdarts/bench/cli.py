@@ -1,0 +1,50 @@
+"""``isdarts nb201 query`` and ``isdarts nb201 import``: NAS-Bench-201 look-ups."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def _query(args: argparse.Namespace) -> int:
+    from isdarts.bench import COLUMNS, Benchmark
+
+    row = Benchmark.load(args.table).query(args.arch)
+    if args.json:
+        print(json.dumps(row))
+    else:
+        print(f"index {row['index']}: {row['arch']}")
+        for c in COLUMNS:
+            print(f"  {c:<17} {row[c]:.2f}")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from isdarts.bench.nats import import_nats
+    from isdarts.bench.nb201 import TABLE_NAME
+    from isdarts.data.sources import data_root
+
+    out = args.out or data_root(args.root) / "nb201" / TABLE_NAME
+    path = import_nats(args.nats, out, partial=args.partial)
+    print(f"wrote {path}")
+    return 0
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    nb = subparsers.add_parser("nb201", help="NAS-Bench-201 look-ups")
+    nb_sub = nb.add_subparsers(dest="nb201_verb", required=True)
+    q = nb_sub.add_parser("query", help="the six benchmark columns of an architecture")
+    q.add_argument("arch", help="benchmark string |op~0|+|op~0|op~1|+|op~0|op~1|op~2| or index")
+    q.add_argument("--json", action="store_true", help="print one JSON object")
+    q.add_argument("--table", help="benchmark table (default: data root, else the mirror)")
+    q.set_defaults(func=_query)
+    imp = nb_sub.add_parser("import", help="convert an official NATS-Bench topology folder")
+    imp.add_argument("--nats", required=True, help="path to NATS-tss-v1_0-3ffb9-simple")
+    imp.add_argument(
+        "--out", help="output CSV (default <data root>/nb201/nb201-200ep-accuracies.csv)"
+    )
+    imp.add_argument("--root", help="data root (default $ISDARTS_DATA or ./data)")
+    imp.add_argument(
+        "--partial", action="store_true", help="accept a folder with fewer than 15,625 files"
+    )
+    imp.set_defaults(func=_import)

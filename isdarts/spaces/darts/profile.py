@@ -1,0 +1,28 @@
+"""DARTS-space search profiles: ``config/profiles/darts-search-<name>.yaml`` (kind
+``search-darts``), the same shape as the NAS-Bench-201 ones with ``layers`` for the network."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import ClassVar
+
+from isdarts import profiles
+from isdarts.profiles import SearchProfile
+
+
+@dataclass(frozen=True)
+class DartsSearchProfile(SearchProfile):
+    """The paper's DARTS-space settings by default (C=16, 8 cells, 50 epochs, 7 shrink steps
+    every 3 epochs)."""
+
+    space: ClassVar[str] = "darts"
+    epochs: int = 50
+    shrink_steps: int = 7
+    shrink_interval: int = 3
+    channels_last: bool = False
+    layers: int = 8
+
+
+def load_search_profile(name_or_path: str | os.PathLike) -> DartsSearchProfile:
+    return profiles.load(DartsSearchProfile, "search-darts", name_or_path)

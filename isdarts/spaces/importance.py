@@ -1,0 +1,108 @@
+"""Candidate importance (spec section 4) and the shrink rule (spec section 5), the parts both
+search spaces share: the per-sample score, the sums over a pass, the pass itself, the removal
+rule and the shrink schedule.
+
+For an op output ``x`` [B, C, H, W] the spec's score of a sample is the mean over C, H, W of
+``F = 3 (x - mu)^2 / sigma^6`` with ``mu``, ``sigma`` the mean and unbiased std over channels.
+Per pixel, the channel mean of ``(x - mu)^2`` is ``sigma^2 (C - 1) / C``, so the channel mean
+of ``F`` is ``3 (C - 1) / (C sigma^4)``: a probe needs only the channel variance. A zero
+variance gives +inf (0/0 counts as +inf, so ``none`` is always removed first).
+
+The score is a mean of ``1 / sigma^4`` over pixels, dominated by pixels whose channel variance
+is small, hence float64 from the variance on.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+
+def sample_scores(var: torch.Tensor, c: int) -> torch.Tensor:
+    """Per-sample scores from the channel variance ``var`` (float64, [B, H, W, ...]) of an
+    output with ``c`` channels: the pixel mean of ``3 (c - 1) / (c var^2)``, +inf where the
+    variance is zero; shape [B, ...]."""
+    f = 3.0 * (c - 1) / c / var.square()
+    f = torch.where(var == 0, torch.full_like(f, math.inf), f)
+    return f.mean(dim=(1, 2))
+
+
+class ImportanceSums:
+    """Per-sample scores summed per (cell, edge, op) over one pass; ``samples`` counts the
+    images. A space's probe adds its ops' outputs here."""
+
+    def __init__(
+        self, num_cells: int, num_edges: int, num_ops: int, device: torch.device | str = "cpu"
+    ) -> None:
+        self.sums = torch.zeros(num_cells, num_edges, num_ops, dtype=torch.float64, device=device)
+        self.samples = 0
+
+    def accumulate(
+        self, cell: int, edges: int | list[int], k: int, per_sample: torch.Tensor
+    ) -> None:
+        """``per_sample``: [B] for one edge, [B, len(edges)] for several."""
+        self.sums[cell, edges, k] += per_sample.sum(0)
+
+    def infinite(self, cell: int, e: int, k: int) -> None:
+        """An op whose output is all zero (``none``): +inf, removed first."""
+        self.sums[cell, e, k] = math.inf
+
+    def per_cell(self) -> torch.Tensor:
+        """[cells, edges, ops]: the mean over the samples seen."""
+        return self.sums / max(self.samples, 1)
+
+
+@torch.no_grad()
+def measure(
+    net: nn.Module,
+    batches: Iterable[tuple[torch.Tensor, Any]],
+    mask: Sequence,
+    probe: ImportanceSums,
+    reduce: Callable[[torch.Tensor], np.ndarray],
+    **forward: Any,
+) -> np.ndarray:
+    """One pass of ``batches`` through ``net(x, mask, probe=probe, **forward)`` in eval mode
+    without gradients; ``reduce`` turns the per-cell means into the space's scores, shaped like
+    ``mask``. Removed candidates get NaN."""
+    was_training = net.training
+    net.eval()
+    try:
+        for x, _ in batches:
+            net(x, mask, probe=probe, **forward)
+            probe.samples += len(x)
+    finally:
+        net.train(was_training)
+    scores = reduce(probe.per_cell())
+    scores[~np.array(mask, dtype=bool)] = np.nan
+    return scores
+
+
+def remove_worst(
+    alive: list[Hashable], score: Callable[[Any], float], step: int, steps: int, keep: int
+) -> list:
+    """The shrink rule: of the ``alive`` candidates of one group (an edge, or a node), the
+    ``ceil((len(alive) - keep) / (steps - step))`` with the largest score; ties go to the
+    smaller candidate key first. ``step`` is 0-based."""
+    n_remove = math.ceil((len(alive) - keep) / (steps - step))
+    return sorted(alive, key=lambda c: (-score(c), c))[:n_remove]
+
+
+def shrink_points(epochs: int, steps: int, interval: int) -> list[int]:
+    """1-indexed epochs after which a shrink step happens: ``range(E - S*I, E, I)``."""
+    return list(range(epochs - steps * interval, epochs, interval))
+
+
+def json_scores(scores: np.ndarray | None) -> list | None:
+    """Importance scores for JSON: NaN (not measured) as null, infinite (``none``) as "inf"."""
+    return None if scores is None else _json_values(scores.tolist())
+
+
+def _json_values(v: Any) -> Any:
+    if isinstance(v, list):
+        return [_json_values(x) for x in v]
+    return None if math.isnan(v) else ("inf" if math.isinf(v) else float(v))
