@@ -30,6 +30,7 @@ install: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check isdarts tests benchmarks
+	$(VENV)/bin/lint-imports
 
 lint-workflow: $(STAMP)
 	$(SNAKEMAKE) --lint --configfile config/smoke.yaml

@@ -37,8 +37,8 @@ from isdarts.data import load_dataset
 from isdarts.data.loader import BatchLoader
 from isdarts.spaces.nb201.importance import measure_importance
 from isdarts.spaces.nb201.names import OPS as OP_NAMES
-from isdarts.spaces.nb201.names import parse
-from isdarts.spaces.nb201.supernet import Supernet, SupernetConfig, full_mask
+from isdarts.spaces.nb201.names import full_mask, parse
+from isdarts.spaces.nb201.supernet import Supernet, SupernetConfig
 
 PUBLISHED = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
 STEPS_PER_EPOCH = 782  # ceil(50000 / 64)

@@ -54,6 +54,20 @@ def cosine_lr(step: int, steps: int, lr: float, lr_min: float) -> float:
     return lr_min + 0.5 * (lr - lr_min) * (1 + math.cos(math.pi * step / steps))
 
 
+def sgd(params, prof: Any, weight_decay: float | None = None) -> torch.optim.SGD:
+    """SGD with a profile's momentum, Nesterov flag and weight decay (or ``weight_decay``);
+    the learning rate is set per epoch (:func:`set_lr`)."""
+    wd = prof.weight_decay if weight_decay is None else weight_decay
+    return torch.optim.SGD(
+        params, lr=prof.lr, momentum=prof.momentum, nesterov=prof.nesterov, weight_decay=wd
+    )
+
+
+def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
 class Job(Protocol):
     """One run as the engine drives it; built after the finished check."""
 

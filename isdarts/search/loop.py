@@ -89,13 +89,7 @@ class SearchJob:
         self.net = self.space.supernet(ds.num_classes).to(self.device)
         if prof.channels_last:
             self.net = self.net.to(memory_format=torch.channels_last)
-        self.optimizer = torch.optim.SGD(
-            self.net.parameters(),
-            lr=prof.lr,
-            momentum=prof.momentum,
-            nesterov=prof.nesterov,
-            weight_decay=self.method.weight_decay(prof),
-        )
+        self.optimizer = engine.sgd(self.net.parameters(), prof, self.method.weight_decay(prof))
         self.arch = self.method.arch(prof, self.space.alpha_shape(), self.device)
         self.epochs, self.points = self.method.schedule(prof)
 
@@ -121,8 +115,7 @@ class SearchJob:
         t0 = time.perf_counter()
         prof, seed = self.prof, self.req.seed
         lr = engine.cosine_lr(e, self.epochs, prof.lr, prof.lr_min)
-        for group in self.optimizer.param_groups:
-            group["lr"] = lr
+        engine.set_lr(self.optimizer, lr)
         torch.manual_seed(seeds.epoch_draws(seed, e))
         desc = f"epoch {e + 1}/{self.epochs}"
         train = self.loaders.train

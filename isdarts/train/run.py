@@ -139,13 +139,7 @@ class TrainJob:
         self.net = NetworkCIFAR(req.genotype, cfg).to(self.device)
         if prof.channels_last:
             self.net = self.net.to(memory_format=torch.channels_last)
-        self.opt = torch.optim.SGD(
-            self.net.parameters(),
-            lr=prof.lr,
-            momentum=prof.momentum,
-            nesterov=prof.nesterov,
-            weight_decay=prof.weight_decay,
-        )
+        self.opt = engine.sgd(self.net.parameters(), prof)
 
     def new_state(self) -> dict[str, Any]:
         return {"epoch": 0, "log": [], "elapsed": 0.0, "train_seconds": 0.0}
@@ -160,8 +154,7 @@ class TrainJob:
     def epoch(self, state: dict[str, Any], e: int) -> tuple[dict[str, Any], str]:
         t0, prof = time.perf_counter(), self.prof
         lr = epoch_lr(e, prof)
-        for group in self.opt.param_groups:
-            group["lr"] = lr
+        engine.set_lr(self.opt, lr)
         self.net.drop_path_prob = prof.drop_path * e / prof.epochs
         torch.manual_seed(seeds.epoch_draws(self.req.seed, e))
         stats = train_one_epoch(self.net, self.train, e, self.opt, prof)

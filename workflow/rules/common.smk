@@ -1,12 +1,15 @@
 # All Python of the workflow: config validation, paths, wildcard constraints and the input
 # functions. The rule files only name inputs and outputs and call `python -m isdarts <verb>`.
+import functools
 import os
 from argparse import Namespace
 from pathlib import Path
 
-import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
+
+from isdarts import jobs
+from isdarts.errors import IsdartsError
 
 validate(config, schema="../../isdarts/schemas/workflow-config.schema.yaml")
 
@@ -33,25 +36,32 @@ def repo_file(path):
     return path if path.is_absolute() else REPO / path
 
 
-# Run profile file of each kind of job: config/profiles/<prefix><profile>.yaml.
-PROFILE_PREFIX = {"nb201": "", "darts": "darts-search-", "train": "darts-train-"}
-
-
-def run_profile_file(profile, kind="nb201"):
-    path = REPO / "config" / "profiles" / f"{PROFILE_PREFIX[kind]}{profile}.yaml"
+# Run profile of each kind of job (nb201, darts, train): config/profiles/<prefix><profile>.yaml,
+# checked by isdarts.jobs, so a bad profile stops the workflow here, before any job starts.
+@functools.cache
+def run_profile(profile, kind):
+    """(file, checked profile)."""
+    path = jobs.profile_path(kind, profile, REPO)
     if not path.is_file():
         raise WorkflowError(
             f"config profile: run profile '{profile}' has no file {path}"
         )
-    return path
+    try:
+        return path, jobs.load_profile(kind, path)
+    except IsdartsError as exc:
+        raise WorkflowError(f"config profile: {exc}") from None
+
+
+def run_profile_file(profile, kind="nb201"):
+    return run_profile(profile, kind)[0]
 
 
 def profile_threads(kind):
     """Threads of a job: the run profile's `threads` if it fixes them (the job then uses
     exactly that many), else the workflow's `threads_per_search`."""
-    path = run_profile_file(config["profile"], kind)
-    fixed = (yaml.safe_load(path.read_text()) or {}).get("threads")
-    return int(fixed) if fixed else config["threads_per_search"]
+    return (
+        run_profile(config["profile"], kind)[1].threads or config["threads_per_search"]
+    )
 
 
 PUBLISHED = repo_file(config["published"])

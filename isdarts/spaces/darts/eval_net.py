@@ -17,8 +17,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from isdarts.spaces.blocks import ReLUConvBN
 from isdarts.spaces.darts.names import Genotype
-from isdarts.spaces.darts.ops import FactorizedReduce, ReLUConvBN, make_op
+from isdarts.spaces.darts.ops import FactorizedReduce, make_op
 
 
 def drop_path(x: torch.Tensor, drop_prob: float) -> torch.Tensor:
@@ -35,9 +36,11 @@ class EvalCell(nn.Module):
         super().__init__()
         self.reduction = reduction
         self.preprocess0 = (
-            FactorizedReduce(C_pp, C) if reduction_prev else ReLUConvBN(C_pp, C, 1, 1, 0)
+            FactorizedReduce(C_pp, C)
+            if reduction_prev
+            else ReLUConvBN(C_pp, C, 1, 1, 0, affine=True)
         )
-        self.preprocess1 = ReLUConvBN(C_p, C, 1, 1, 0)
+        self.preprocess1 = ReLUConvBN(C_p, C, 1, 1, 0, affine=True)
         pairs, concat = genotype.cell("reduce" if reduction else "normal")
         self.inputs = [i for _, i in pairs]
         self.concat = list(concat)

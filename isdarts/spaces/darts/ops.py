@@ -18,29 +18,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from isdarts.spaces.blocks import Zero, bn
 from isdarts.spaces.darts.names import PRIMITIVES
 
 DartsOpFactory = Callable[[int, int, bool], nn.Module]
-
-
-def bn(C: int, affine: bool) -> nn.BatchNorm2d:
-    """Batch norm: ordinary when ``affine``, else the search-cell kind (no affine, batch stats)."""
-    if affine:
-        return nn.BatchNorm2d(C)
-    return nn.BatchNorm2d(C, affine=False, track_running_stats=False)
-
-
-class ReLUConvBN(nn.Sequential):
-    """ReLU, convolution without bias, batch norm (also the cells' 1x1 preprocessing)."""
-
-    def __init__(
-        self, C_in: int, C_out: int, kernel: int, stride: int, padding: int, affine: bool = True
-    ) -> None:
-        super().__init__(
-            nn.ReLU(inplace=False),
-            nn.Conv2d(C_in, C_out, kernel, stride, padding, bias=False),
-            bn(C_out, affine),
-        )
 
 
 class DepthwiseConv(nn.Conv2d):
@@ -120,21 +101,8 @@ class FactorizedReduce(nn.Module):
         return self.bn(torch.cat([self.conv_1(x), self.conv_2(shifted)], dim=1))
 
 
-class Zero(nn.Module):
-    """The ``none`` op: zeros of the output's shape."""
-
-    def __init__(self, stride: int) -> None:
-        super().__init__()
-        self.stride = stride
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.stride == 1:
-            return x.mul(0.0)
-        return x[:, :, :: self.stride, :: self.stride].mul(0.0)
-
-
 DARTS_OPS: dict[str, DartsOpFactory] = {
-    "none": lambda C, stride, affine: Zero(stride),
+    "none": lambda C, stride, affine: Zero(C, C, stride),
     "skip_connect": lambda C, stride, affine: (
         nn.Identity() if stride == 1 else FactorizedReduce(C, C, affine)
     ),

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
+from isdarts.spaces.blocks import ReLUConvBN
 from isdarts.spaces.darts.names import EDGES, NONE, PRIMITIVES, STEPS, K, Mask, full_mask
-from isdarts.spaces.darts.ops import FactorizedReduce, ReLUConvBN, make_op
+from isdarts.spaces.darts.ops import FactorizedReduce, make_op
 
 if TYPE_CHECKING:
     from isdarts.spaces.darts.importance import ImportanceProbe

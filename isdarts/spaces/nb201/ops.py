@@ -1,12 +1,9 @@
-"""Candidate operations and fixed building blocks of the search spaces.
+"""The five candidate operations of the NAS-Bench-201 space and its fixed blocks (stem,
+ResNet reduction block, classifier).
 
-``OPS`` maps an op name to a factory ``(C_in, C_out, stride) -> nn.Module``. A space module
-(``isdarts.spaces.nb201.supernet``; later ``isdarts.spaces.darts``) registers its ops with
-:func:`register_op` and lists the names it uses, in its own order.
-
-Batch norm inside searched cells uses ``affine=False, track_running_stats=False``: batch
-statistics in train and eval mode alike (spec section 2). The stem, the ResNet reduction
-blocks and the classifier use ordinary batch norm.
+``OPS`` maps an op name to a factory ``(C_in, C_out, stride) -> nn.Module``, registered with
+:func:`register_op`. Ops inside searched cells use the cell kind of batch norm (no affine
+parameters, batch statistics; :mod:`isdarts.spaces.blocks`).
 """
 
 from __future__ import annotations
@@ -15,6 +12,8 @@ from collections.abc import Callable
 
 import torch
 from torch import nn
+
+from isdarts.spaces.blocks import ReLUConvBN, Zero
 
 OpFactory = Callable[[int, int, int], nn.Module]
 OPS: dict[str, OpFactory] = {}
@@ -30,50 +29,6 @@ def register_op(name: str) -> Callable[[OpFactory], OpFactory]:
         return factory
 
     return wrap
-
-
-def cell_bn(C: int) -> nn.BatchNorm2d:
-    """Batch norm of a searched cell: no affine parameters, always batch statistics."""
-    return nn.BatchNorm2d(C, affine=False, track_running_stats=False)
-
-
-class Zero(nn.Module):
-    """The ``none`` op: an all-zero output (spatially reduced when ``stride`` > 1)."""
-
-    def __init__(self, C_in: int, C_out: int, stride: int) -> None:
-        super().__init__()
-        self.C_out, self.stride = C_out, stride
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x[:, :, :: self.stride, :: self.stride] if self.stride > 1 else x
-        if x.shape[1] == self.C_out:
-            return x.mul(0.0)
-        return x.new_zeros(x.shape[0], self.C_out, *x.shape[2:])
-
-
-class ReLUConvBN(nn.Sequential):
-    """ReLU, convolution without bias, batch norm (cell variant unless ``affine``)."""
-
-    def __init__(
-        self,
-        C_in: int,
-        C_out: int,
-        kernel: int,
-        stride: int,
-        padding: int,
-        dilation: int = 1,
-        affine: bool = False,
-    ) -> None:
-        bn = nn.BatchNorm2d(C_out) if affine else cell_bn(C_out)
-        super().__init__(
-            nn.ReLU(inplace=False),
-            nn.Conv2d(C_in, C_out, kernel, stride, padding, dilation=dilation, bias=False),
-            bn,
-        )
-
-    @property
-    def conv(self) -> nn.Conv2d:
-        return self[1]
 
 
 class AvgPool(nn.Module):
@@ -103,12 +58,12 @@ def _skip(C_in: int, C_out: int, stride: int) -> nn.Module:
 
 @register_op("nor_conv_1x1")
 def _conv1(C_in: int, C_out: int, stride: int) -> nn.Module:
-    return ReLUConvBN(C_in, C_out, 1, stride, 0)
+    return ReLUConvBN(C_in, C_out, 1, stride, 0, affine=False)
 
 
 @register_op("nor_conv_3x3")
 def _conv3(C_in: int, C_out: int, stride: int) -> nn.Module:
-    return ReLUConvBN(C_in, C_out, 3, stride, 1)
+    return ReLUConvBN(C_in, C_out, 3, stride, 1, affine=False)
 
 
 @register_op("avg_pool_3x3")

@@ -1,0 +1,58 @@
+"""Building blocks both search spaces use: batch norm of either kind, ReLU-Conv-BN, and the
+all-zero ``none`` op.
+
+Batch norm inside searched cells has no affine parameters and always uses batch statistics
+(``track_running_stats=False``, spec section 2), in train and eval mode alike; stems,
+reduction blocks, classifiers and the evaluation network use ordinary batch norm.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def bn(C: int, affine: bool) -> nn.BatchNorm2d:
+    """Batch norm: ordinary when ``affine``, else the search-cell kind (no affine, batch stats)."""
+    if affine:
+        return nn.BatchNorm2d(C)
+    return nn.BatchNorm2d(C, affine=False, track_running_stats=False)
+
+
+class ReLUConvBN(nn.Sequential):
+    """ReLU, convolution without bias, batch norm."""
+
+    def __init__(
+        self,
+        C_in: int,
+        C_out: int,
+        kernel: int,
+        stride: int,
+        padding: int,
+        *,
+        affine: bool,
+        dilation: int = 1,
+    ) -> None:
+        super().__init__(
+            nn.ReLU(inplace=False),
+            nn.Conv2d(C_in, C_out, kernel, stride, padding, dilation=dilation, bias=False),
+            bn(C_out, affine),
+        )
+
+    @property
+    def conv(self) -> nn.Conv2d:
+        return self[1]
+
+
+class Zero(nn.Module):
+    """The ``none`` op: an all-zero output (spatially reduced when ``stride`` > 1)."""
+
+    def __init__(self, C_in: int, C_out: int, stride: int) -> None:
+        super().__init__()
+        self.C_out, self.stride = C_out, stride
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x[:, :, :: self.stride, :: self.stride] if self.stride > 1 else x
+        if x.shape[1] == self.C_out:
+            return x.mul(0.0)
+        return x.new_zeros(x.shape[0], self.C_out, *x.shape[2:])
