@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import torch
 
+from isdarts.config.profiles import resolve_prefixed
 from isdarts.data.loader import fixed_subset
 from isdarts.errors import IsdartsError
-from isdarts.profiles import resolve_prefixed
 from isdarts.run.device import select_device
 from isdarts.run.engine import load_checkpoint
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
-from isdarts import seeds
+from isdarts.config import seeds
 
 
 def epoch_generator(seed: int, epoch: int) -> torch.Generator:

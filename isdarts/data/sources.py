@@ -9,9 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from isdarts.config import REPO_ROOT
 from isdarts.errors import IsdartsError
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def data_root(root: str | os.PathLike | None = None) -> Path:

@@ -12,7 +12,7 @@ line). The engine
   the last good checkpoint, which it keeps;
 - writes the job's result with the provenance every result file carries (:func:`provenance`).
 
-A job's random draws depend on (seed, epoch) only (:mod:`isdarts.seeds`) and everything that
+A job's random draws depend on (seed, epoch) only (:mod:`isdarts.config.seeds`) and everything that
 changes during training is in its checkpoint, so a resumed run ends with the same numbers as an
 uninterrupted one.
 """

@@ -22,8 +22,8 @@ from typing import Any
 
 import torch
 
-from isdarts import profiles, seeds
 from isdarts.bench import Benchmark
+from isdarts.config import profiles, seeds
 from isdarts.data import load_dataset
 from isdarts.run import engine
 from isdarts.run.device import select_device, set_threads

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from isdarts import seeds
+from isdarts.config import seeds
 from isdarts.data import Dataset, load_split
 from isdarts.data.loader import BatchLoader, fixed_subset
 from isdarts.errors import IsdartsError

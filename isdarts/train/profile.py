@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from isdarts import profiles
+from isdarts.config import profiles
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ resumable engine (:mod:`isdarts.run.engine`).
 
 Output folder: ``result.json`` (written last), ``log.jsonl`` (one line per epoch) and
 ``checkpoint.pt`` (replaced atomically after every epoch). An epoch's data order, augmentation
-and drop-path draws depend only on (seed, epoch) (:mod:`isdarts.seeds`), so a killed and
+and drop-path draws depend only on (seed, epoch) (:mod:`isdarts.config.seeds`), so a killed and
 resumed run ends with the same numbers as an uninterrupted one.
 
 Learning rate per epoch ``e`` (0-based): ``lr * (e + 1) / W`` during the ``W`` warm-up epochs,
@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from isdarts import profiles, seeds
+from isdarts.config import profiles, seeds
 from isdarts.data import load_dataset
 from isdarts.data.loader import BatchLoader, fixed_subset
 from isdarts.run import engine

@@ -8,10 +8,10 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from isdarts import jobs
+from isdarts.cli import job_profile_path, load_job_profile
 from isdarts.errors import IsdartsError
 
-validate(config, schema="../../isdarts/schemas/workflow-config.schema.yaml")
+validate(config, schema="../../isdarts/config/schemas/workflow-config.schema.yaml")
 
 # Project inputs (run profiles, published numbers) are found relative to the repository root,
 # outputs (results/, reports/, logs/) and the data root relative to the working directory.
@@ -37,17 +37,17 @@ def repo_file(path):
 
 
 # Run profile of each kind of job (nb201, darts, train): config/profiles/<prefix><profile>.yaml,
-# checked by isdarts.jobs, so a bad profile stops the workflow here, before any job starts.
+# checked by isdarts.cli, so a bad profile stops the workflow here, before any job starts.
 @functools.cache
 def run_profile(profile, kind):
     """(file, checked profile)."""
-    path = jobs.profile_path(kind, profile, REPO)
+    path = job_profile_path(kind, profile, REPO)
     if not path.is_file():
         raise WorkflowError(
             f"config profile: run profile '{profile}' has no file {path}"
         )
     try:
-        return path, jobs.load_profile(kind, path)
+        return path, load_job_profile(kind, path)
     except IsdartsError as exc:
         raise WorkflowError(f"config profile: {exc}") from None
 

@@ -7,8 +7,8 @@ import os
 from dataclasses import dataclass
 from typing import ClassVar
 
-from isdarts import profiles
-from isdarts.profiles import SearchProfile
+from isdarts.config import profiles
+from isdarts.config.profiles import SearchProfile
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """Run profiles: YAML files of settings under ``config/profiles/``, found by name or path,
-checked against their kind's JSON Schema (``isdarts/schemas/profiles.schema.yaml``) and loaded
+checked against their kind's JSON Schema (``isdarts/config/schemas/profiles.schema.yaml``) and loaded
 into the kind's frozen dataclass, whose defaults are the paper's settings.
 
 =================  ==================================  =====================================
@@ -27,7 +27,7 @@ from typing import Any, ClassVar, TypeVar
 import jsonschema
 import yaml
 
-from isdarts.data.sources import REPO_ROOT
+from isdarts.config import REPO_ROOT
 from isdarts.errors import IsdartsError
 
 PROFILE_DIR = Path("config") / "profiles"
