@@ -46,10 +46,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from isdarts.bench import SURROGATE_LABEL as LABEL
 from isdarts.errors import IsdartsError
 from isdarts.spaces.darts.names import KINDS, Genotype
 
-LABEL = "YAHPO-NB301 surrogate"
 MIN_EPOCH, MAX_EPOCH = 1, 98
 FILES = ("model.onnx", "config_space.json", "encoding.json")
 FOLDER = "nb301-yahpo"
