@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from isdarts.bench import SURROGATE_LABEL
 from isdarts.report.darts import (
     BASELINE_CELL,
     RUN_COLUMNS,
     SUMMARY_COLUMNS,
-    SURROGATE_LABEL,
+    SURROGATE_EPOCH,
     cell_label,
 )
 from isdarts.report.mdtext import (
@@ -134,7 +135,7 @@ def render(
         "",
         f"Test error (%) per seed; Δ = paired difference to `{BASELINE_CELL}` over the seeds",
         f"both have (mean ± std); the last column is the {SURROGATE_LABEL}'s predicted",
-        "CIFAR-10 validation accuracy (%) of the cell at 98 epochs (mean over the seeds' cells it",
+        f"CIFAR-10 validation accuracy (%) of the cell at {SURROGATE_EPOCH} epochs (mean over the seeds' cells it",
         'can score, "k of n" when not all): a model fitted to NAS-Bench-301\'s training data,',
         "not a NAS-Bench-301 or NAS-Bench-201 result; – where the surrogate is not installed or",
         "the cell is outside NAS-Bench-301's space (two ops of one node on the same input, which",
