@@ -3,8 +3,11 @@ format `isdarts search` writes (result.json + log.jsonl), built from real benchm
 
 from __future__ import annotations
 
+import ast
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -323,3 +326,37 @@ def test_markdown_report(runs, bench, tmp_path):
     assert "12 s" in text and "JPEG-q75" in text
     summary = pd.read_csv(summary_csv)
     assert set(summary["method"]) == {"isdarts", "darts"}
+
+
+# Packages the report layer never loads: it reads result files, it runs no model.
+NOT_IN_REPORTS = ("torch", "torchvision", "onnxruntime", "isdarts.bench.surrogate")
+
+
+def test_report_layer_imports_no_torch_and_no_surrogate():
+    script = (
+        "import importlib, pkgutil, sys\n"
+        "import isdarts.report as r\n"
+        "for m in pkgutil.iter_modules(r.__path__):\n"
+        "    importlib.import_module('isdarts.report.' + m.name)\n"
+        "print(sorted(sys.modules))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=REPO
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    loaded = set(ast.literal_eval(proc.stdout.strip().splitlines()[-1]))
+    assert "isdarts.report.darts" in loaded and "isdarts.report.cli" in loaded
+    assert not {m for m in loaded for bad in NOT_IN_REPORTS if m == bad or m.startswith(bad + ".")}
+    # nor later, inside a function: no import statement of the report layer names them
+    for path in (REPO / "isdarts" / "report").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
+            else:
+                continue
+            for name in names:
+                assert not any(name == b or name.startswith(b + ".") for b in NOT_IN_REPORTS), (
+                    f"{path.name}:{node.lineno} imports {name}"
+                )
