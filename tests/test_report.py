@@ -328,6 +328,33 @@ def test_markdown_report(runs, bench, tmp_path):
     assert set(summary["method"]) == {"isdarts", "darts"}
 
 
+def test_reports_name_the_data_source_by_its_label(runs, bench, tmp_path):
+    """A source recorded with a path of the machine (caches prepared before meta.json held
+    the path apart) shows as its label, in the tables and in the report."""
+    evals = _evaluate_all(runs, bench, tmp_path)
+    for path in evals:
+        rec = json.loads(path.read_text())
+        rec["data_source"] = "mirror: CIFAR-10, JPEG-q75 mirror (/machine/shared/data/cifar10)"
+        path.write_text(json.dumps(rec))
+    table = aggregate.runs_table(evals)
+    assert set(table["data_source"]) == {"mirror: CIFAR-10, JPEG-q75 mirror"}
+    # a runs table written before: the report drops the path too
+    runs_csv, summary_csv = tmp_path / "runs.csv", tmp_path / "summary.csv"
+    table.assign(data_source=json.loads(evals[0].read_text())["data_source"]).to_csv(
+        runs_csv, index=False
+    )
+    aggregate.summary_table(table, published.load_published(PUBLISHED)).to_csv(
+        summary_csv, index=False
+    )
+    out = tmp_path / "README.md"
+    args = ["--runs", str(runs_csv), "--summary", str(summary_csv), "--published", str(PUBLISHED)]
+    assert main(["report", *args, "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "/machine" not in text
+    assert "- Data: mirror: CIFAR-10, JPEG-q75 mirror." in text
+    assert text.count("| mirror: CIFAR-10, JPEG-q75 mirror |") == len(runs)
+
+
 # Packages the report layer never loads: it reads result files, it runs no model.
 NOT_IN_REPORTS = ("torch", "torchvision", "onnxruntime", "isdarts.bench.surrogate")
 

@@ -30,7 +30,7 @@ import pandas as pd
 
 from isdarts.bench import SURROGATE_LABEL
 from isdarts.errors import IsdartsError
-from isdarts.report.mdtext import method_label
+from isdarts.report.mdtext import data_source_label, method_label
 from isdarts.report.published import PublishedRow
 from isdarts.spaces.darts.names import REFERENCE_GENOTYPES, Genotype, genotype_from_dict
 
@@ -252,6 +252,7 @@ def runs_table(
     for c in RUN_COLUMNS:
         if c not in df.columns:
             df[c] = None
+    df["data_source"] = df["data_source"].map(data_source_label)
     dup = df.duplicated(["cell", "seed"])
     if dup.any():
         first = df[dup].iloc[0]

@@ -20,6 +20,7 @@ from isdarts.report.darts import (
 )
 from isdarts.report.mdtext import (
     code,
+    data_source_label,
     images,
     md_table,
     method_label,
@@ -89,7 +90,7 @@ def render(
         else "- Searches: none (reference genotypes only).",
         f"- Machine: {'; '.join(devices) or 'not recorded'}; torch "
         f"{', '.join(sorted({str(v) for v in runs['torch_version'].dropna()})) or '?'}.",
-        f"- Data: {'; '.join(sorted({str(s) for s in runs['data_source'].dropna()})) or 'not recorded'}.",
+        f"- Data: {'; '.join(sorted({data_source_label(s) for s in runs['data_source'].dropna()})) or 'not recorded'}.",
         "",
     ]
 
