@@ -15,6 +15,7 @@ from snakemake_helpers import PNG, REPO, job_counts, snakemake
 from isdarts.errors import IsdartsError
 from isdarts.report import darts as darts_report
 from isdarts.report.published import load_published
+from isdarts.spaces.darts.names import genotype_from_dict
 
 pytestmark = pytest.mark.slow
 
@@ -102,13 +103,46 @@ def test_darts_rerun_does_nothing_and_a_deleted_training_reruns_alone(dag, data_
 def test_aggregation_refuses_a_training_without_its_search(dag, tmp_path):
     trainings = [training(dag, c, s) for c in CELLS for s in SEEDS if training(dag, c, s).is_file()]
     with pytest.raises(IsdartsError, match="not among the searches given"):
-        darts_report.runs_table(
-            trainings, [search(dag, "darts", s) for s in SEEDS], surrogate=False
-        )
+        darts_report.runs_table(trainings, [search(dag, "darts", s) for s in SEEDS])
     dup = [*trainings, trainings[0]]
     searches = [search(dag, m, s) for m in METHODS for s in SEEDS]
     with pytest.raises(IsdartsError, match="two trainings of"):
-        darts_report.runs_table(dup, searches, surrogate=False)
+        darts_report.runs_table(dup, searches)
+
+
+def test_surrogate_column_comes_from_the_surrogate_rule(dag, tmp_path):
+    folder = dag / "reports" / "smoke" / "darts"
+    rec = json.loads((folder / "surrogate.json").read_text())
+    assert rec["surrogate"] == "YAHPO-NB301 surrogate" and rec["epoch"] == 98
+    names = [r["name"] for r in rec["results"]]
+    assert names == [
+        *(f"results/smoke/darts/{m}/cifar10/seed{s}/result.json" for m in METHODS for s in SEEDS),
+        *REFERENCES,
+    ]
+    by_genotype = {str(genotype_from_dict(r["genotype"])): r["score"] for r in rec["results"]}
+    runs = pd.read_csv(folder / "runs.csv")
+    for _, row in runs.iterrows():
+        score = by_genotype[row["genotype"]]
+        if score is None:
+            assert pd.isna(row["surrogate_val_acc"])
+        else:
+            assert row["surrogate_val_acc"] == pytest.approx(score, abs=1e-4)
+    assert runs[runs.cell == "isdarts_published"]["surrogate_val_acc"].isna().all()
+    if rec["missing"] is None:  # onnxruntime and the surrogate files are here
+        assert runs[runs.cell == "darts_v2"]["surrogate_val_acc"].between(90, 96).all()
+    # without the file the column is empty; a file lacking a trained cell or at another epoch
+    # is an error naming it
+    trainings = [training(dag, c, s) for c in CELLS for s in SEEDS if training(dag, c, s).is_file()]
+    searches = [search(dag, m, s) for m in METHODS for s in SEEDS]
+    assert darts_report.runs_table(trainings, searches)["surrogate_val_acc"].isna().all()
+    partial = tmp_path / "partial.json"
+    partial.write_text(json.dumps({**rec, "results": rec["results"][:-1]}))
+    with pytest.raises(IsdartsError, match="its genotype is not among the scores in"):
+        darts_report.runs_table(trainings, searches, surrogate=partial)
+    other = tmp_path / "epoch50.json"
+    other.write_text(json.dumps({**rec, "epoch": 50}))
+    with pytest.raises(IsdartsError, match="scores at epoch 50; the report shows epoch 98"):
+        darts_report.runs_table(trainings, searches, surrogate=other)
 
 
 def test_published_darts_rows_load():

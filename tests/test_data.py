@@ -70,6 +70,45 @@ def test_prepare_cifar10_pickle_layout(tmp_path):
     assert json.loads((folder / "meta.json").read_text())["source"].startswith("local:")
 
 
+def test_meta_records_source_label_and_path_apart(tmp_path):
+    src = tmp_path / "copy" / "cifar-10-batches-py"
+    src.mkdir(parents=True)
+    for i in range(1, 6):
+        _pickle(src / f"data_batch_{i}", (_images(2, seed=i), np.arange(2)), "labels")
+    _pickle(src / "test_batch", (_images(2, seed=7), np.arange(2)), "labels")
+    folder = data.prepare("cifar10", tmp_path / "root", src_path=src)
+    meta = json.loads((folder / "meta.json").read_text())
+    assert meta["source"] == "local: cifar-10-batches-py" and meta["source_path"] == str(src)
+    assert data.load_dataset("cifar10", tmp_path / "root").source == "local: cifar-10-batches-py"
+    # a cache prepared before source_path was recorded: still read, its source a label
+    meta["source"] = "mirror: CIFAR-10, JPEG-q75 mirror (/somewhere/shared/data/cifar10)"
+    del meta["source_path"]
+    (folder / "meta.json").write_text(json.dumps(meta))
+    ds = data.load_dataset("cifar10", tmp_path / "root")
+    assert ds.source == "mirror: CIFAR-10, JPEG-q75 mirror" and len(ds.train_images) == 10
+
+
+@pytest.mark.parametrize(
+    ("source", "label"),
+    [
+        (
+            "mirror: CIFAR-10, JPEG-q75 mirror (/work/shared/data/cifar10)",
+            "mirror: CIFAR-10, JPEG-q75 mirror",
+        ),
+        ("mirror: CIFAR-10, JPEG-q75 mirror", "mirror: CIFAR-10, JPEG-q75 mirror"),
+        ("mirror: CIFAR-10, JPEG-q75 mirror (test)", "mirror: CIFAR-10, JPEG-q75 mirror (test)"),
+        ("mirror: /work/shared/data/cifar100", "mirror: cifar100"),
+        ("local: /tmp/x/cifar-10-batches-py/", "local: cifar-10-batches-py"),
+        ("local: C:\\data\\cifar10", "local: cifar10"),
+        ("official download", "official download"),
+    ],
+)
+def test_source_label_drops_machine_paths(source, label):
+    from isdarts.data.sources import source_label
+
+    assert source_label(source) == label
+
+
 def _image_folder_archive(tmp_path, n_per_class=2):
     """A .tar.gz of lossless PNGs laid out as train/<class>/*, test/<class>/*; returns its arrays."""
     path = tmp_path / "folder.tar.gz"

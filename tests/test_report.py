@@ -3,8 +3,11 @@ format `isdarts search` writes (result.json + log.jsonl), built from real benchm
 
 from __future__ import annotations
 
+import ast
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -323,3 +326,64 @@ def test_markdown_report(runs, bench, tmp_path):
     assert "12 s" in text and "JPEG-q75" in text
     summary = pd.read_csv(summary_csv)
     assert set(summary["method"]) == {"isdarts", "darts"}
+
+
+def test_reports_name_the_data_source_by_its_label(runs, bench, tmp_path):
+    """A source recorded with a path of the machine (caches prepared before meta.json held
+    the path apart) shows as its label, in the tables and in the report."""
+    evals = _evaluate_all(runs, bench, tmp_path)
+    for path in evals:
+        rec = json.loads(path.read_text())
+        rec["data_source"] = "mirror: CIFAR-10, JPEG-q75 mirror (/machine/shared/data/cifar10)"
+        path.write_text(json.dumps(rec))
+    table = aggregate.runs_table(evals)
+    assert set(table["data_source"]) == {"mirror: CIFAR-10, JPEG-q75 mirror"}
+    # a runs table written before: the report drops the path too
+    runs_csv, summary_csv = tmp_path / "runs.csv", tmp_path / "summary.csv"
+    table.assign(data_source=json.loads(evals[0].read_text())["data_source"]).to_csv(
+        runs_csv, index=False
+    )
+    aggregate.summary_table(table, published.load_published(PUBLISHED)).to_csv(
+        summary_csv, index=False
+    )
+    out = tmp_path / "README.md"
+    args = ["--runs", str(runs_csv), "--summary", str(summary_csv), "--published", str(PUBLISHED)]
+    assert main(["report", *args, "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "/machine" not in text
+    assert "- Data: mirror: CIFAR-10, JPEG-q75 mirror." in text
+    assert text.count("| mirror: CIFAR-10, JPEG-q75 mirror |") == len(runs)
+
+
+# Packages the report layer never loads: it reads result files, it runs no model.
+NOT_IN_REPORTS = ("torch", "torchvision", "onnxruntime", "isdarts.bench.surrogate")
+
+
+def test_report_layer_imports_no_torch_and_no_surrogate():
+    script = (
+        "import importlib, pkgutil, sys\n"
+        "import isdarts.report as r\n"
+        "for m in pkgutil.iter_modules(r.__path__):\n"
+        "    importlib.import_module('isdarts.report.' + m.name)\n"
+        "print(sorted(sys.modules))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=REPO
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    loaded = set(ast.literal_eval(proc.stdout.strip().splitlines()[-1]))
+    assert "isdarts.report.darts" in loaded and "isdarts.report.cli" in loaded
+    assert not {m for m in loaded for bad in NOT_IN_REPORTS if m == bad or m.startswith(bad + ".")}
+    # nor later, inside a function: no import statement of the report layer names them
+    for path in (REPO / "isdarts" / "report").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
+            else:
+                continue
+            for name in names:
+                assert not any(name == b or name.startswith(b + ".") for b in NOT_IN_REPORTS), (
+                    f"{path.name}:{node.lineno} imports {name}"
+                )

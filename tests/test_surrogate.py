@@ -164,6 +164,50 @@ def test_cli_json_and_text(data, tmp_path, capsys) -> None:
     assert err.count("\n") == 0 and str(tmp_path / "model.onnx") in err
 
 
+def test_cli_out_file_carries_genotypes(data, tmp_path, capsys) -> None:
+    out = tmp_path / "sub" / "surrogate.json"
+    assert main(["surrogate", "darts_v2", "isdarts_published", "--out", str(out)]) == 0
+    assert capsys.readouterr().out.startswith("YAHPO-NB301 surrogate")
+    rec = json.loads(out.read_text())
+    assert rec["surrogate"] == "YAHPO-NB301 surrogate" and rec["missing"] is None
+    rows = rec["results"]
+    assert [r["name"] for r in rows] == ["darts_v2", "isdarts_published"]
+    assert rows[0]["genotype"] == load_genotype("darts_v2").to_dict()
+    assert rows[0]["score"] == round(sg.score(load_genotype("darts_v2")), 4)
+    assert rows[1]["score"] is None and "node 3" in rows[1]["reason"]
+
+
+def test_cli_allow_missing_writes_null_scores(tmp_path, capsys) -> None:
+    out = tmp_path / "surrogate.json"
+    args = ["surrogate", "darts_v2", "isdarts_published", "--data-dir", str(tmp_path)]
+    assert main([*args, "--out", str(out)]) == 2  # missing files: an error without the flag
+    assert not out.exists()
+    capsys.readouterr()
+    assert main([*args, "--out", str(out), "--allow-missing", "--nearest"]) == 0
+    assert "no scores" in capsys.readouterr().out
+    rec = json.loads(out.read_text())
+    assert str(tmp_path) in rec["missing"] and "\n" not in rec["missing"]
+    rows = rec["results"]
+    assert [r["score"] for r in rows] == [None, None] and "nearest" not in rows[1]
+    assert rows[0]["reason"] == rec["missing"] and "node 3" in rows[1]["reason"]
+    assert rows[1]["genotype"] == load_genotype("isdarts_published").to_dict()
+    assert main([*args, "--allow-missing", "--epoch", "99"]) == 2  # a bad epoch is still an error
+
+
+def test_cli_allow_missing_onnxruntime(data, capsys, monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    sg._model.cache_clear()
+    try:
+        args = ["surrogate", "darts_v2", "--data-dir", str(data), "--json"]
+        assert main(args) == 2
+        capsys.readouterr()
+        assert main([*args, "--allow-missing"]) == 0
+    finally:
+        sg._model.cache_clear()
+    printed = json.loads(capsys.readouterr().out)
+    assert "onnxruntime" in printed["missing"] and printed["results"][0]["score"] is None
+
+
 # --- cross-check against yahpo_gym's own BenchmarkSet("nb301").objective_function ------------
 # yahpo-gym 1.0.2 pins numpy<2 and ConfigSpace 0.6, so it usually lives in a separate venv:
 # ISDARTS_YAHPO_PYTHON=/path/to/venv/bin/python (with yahpo-gym==1.0.2 and onnxruntime).

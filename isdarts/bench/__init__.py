@@ -15,6 +15,10 @@ names below are loaded on first use.
 import importlib
 from typing import Any
 
+# The surrogate's name in every message, JSON file and report (never "NAS-Bench-301"): defined
+# here, not in isdarts.bench.surrogate, so that the report layer can print it without loading
+# the surrogate.
+SURROGATE_LABEL = "YAHPO-NB301 surrogate"
 _HOMES = {
     "COLUMNS": "isdarts.bench.nb201",
     "Benchmark": "isdarts.bench.nb201",

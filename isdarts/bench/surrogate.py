@@ -34,6 +34,10 @@ cell and node), :func:`score_batch` returns ``None`` for it, and :func:`unscorab
 why. :func:`nearest_variants` lists the expressible genotypes one rewiring away (one op of each
 offending node moved to another input), for an explicitly labelled approximation
 (``isdarts surrogate --nearest``); it is never used unless asked for.
+
+Where onnxruntime or the files are missing, loading raises :class:`Unavailable` (an
+``IsdartsError``); ``isdarts surrogate --allow-missing`` then writes ``score: null`` with that
+reason instead of failing.
 """
 
 from __future__ import annotations
@@ -46,10 +50,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from isdarts.bench import SURROGATE_LABEL as LABEL
 from isdarts.errors import IsdartsError
 from isdarts.spaces.darts.names import KINDS, Genotype
 
-LABEL = "YAHPO-NB301 surrogate"
 MIN_EPOCH, MAX_EPOCH = 1, 98
 FILES = ("model.onnx", "config_space.json", "encoding.json")
 FOLDER = "nb301-yahpo"
@@ -81,6 +85,10 @@ class Unscorable(IsdartsError):
     """The genotype has no counterpart in the NAS-Bench-301 space (see the module docstring)."""
 
 
+class Unavailable(IsdartsError):
+    """The surrogate cannot be loaded here: onnxruntime or its files are missing."""
+
+
 def resolve_data_dir(path: str | os.PathLike | None = None) -> Path:
     """The folder holding the surrogate: ``path``, else the mirror's ``nb301-yahpo``; checked."""
     if path is not None:
@@ -90,19 +98,19 @@ def resolve_data_dir(path: str | os.PathLike | None = None) -> Path:
 
         mirror = mirror_root()
         if mirror is None:
-            raise IsdartsError(
+            raise Unavailable(
                 f"{LABEL}: no data mirror found (set $ISDARTS_MIRROR to a folder "
                 f"holding {FOLDER}/ with {', '.join(FILES)}, or pass a folder)"
             )
         folder = mirror / FOLDER
     if not folder.is_dir():
-        raise IsdartsError(
+        raise Unavailable(
             f"{LABEL}: {folder} is not a folder (expected YAHPO Gym's nb301 "
             f"{', '.join(FILES)} there)"
         )
     for name in FILES:
         if not (folder / name).is_file():
-            raise IsdartsError(
+            raise Unavailable(
                 f"{LABEL}: {folder / name} not found (expected YAHPO Gym's nb301 "
                 f"{', '.join(FILES)} in {folder})"
             )
@@ -166,7 +174,7 @@ class _Model:
             import numpy as np
             import onnxruntime as ort
         except ImportError:
-            raise IsdartsError(
+            raise Unavailable(
                 f"{LABEL} needs onnxruntime: pip install 'isdarts[surrogate]' "
                 "(or pip install onnxruntime)"
             ) from None

@@ -7,19 +7,28 @@ import json
 
 
 def _surrogate(args: argparse.Namespace) -> int:
+    from isdarts._io import write_json_atomic
     from isdarts.bench import surrogate as sg
     from isdarts.spaces.darts.names import load_genotype
 
     genotypes = [load_genotype(name) for name in args.genotypes]
-    scores = sg.score_batch(genotypes, args.epoch, args.data_dir)
+    missing = None
+    try:
+        scores = sg.score_batch(genotypes, args.epoch, args.data_dir)
+    except sg.Unavailable as exc:
+        if not args.allow_missing:
+            raise
+        missing = str(exc)
+        scores = [None] * len(genotypes)
     results = []
     for name, g, value in zip(args.genotypes, genotypes, scores):
         row: dict = {
             "name": str(name),
+            "genotype": g.to_dict(),
             "score": None if value is None else round(value, 4),
-            "reason": sg.unscorable_reason(g),
+            "reason": sg.unscorable_reason(g) or missing,
         }
-        if args.nearest and value is None:
+        if args.nearest and value is None and missing is None:
             variants = sg.nearest_variants(g)
             if variants:
                 row["nearest"] = {
@@ -29,19 +38,22 @@ def _surrogate(args: argparse.Namespace) -> int:
                 }
         results.append(row)
     what = f"predicted CIFAR-10 validation accuracy (%) after {args.epoch} epochs"
+    record = {
+        "surrogate": sg.LABEL,
+        "metric": "cifar10_valid_acc",
+        "epoch": args.epoch,
+        "missing": missing,
+        "results": results,
+    }
+    if args.out:
+        write_json_atomic(args.out, record)
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "surrogate": sg.LABEL,
-                    "metric": "cifar10_valid_acc",
-                    "epoch": args.epoch,
-                    "results": results,
-                }
-            )
-        )
+        print(json.dumps(record))
         return 0
     print(f"{sg.LABEL}: {what}")
+    if missing:
+        print(f"  no scores ({len(results)} genotypes): {missing}")
+        return 0
     width = max(len(r["name"]) for r in results)
     for r in results:
         if r["score"] is not None:
@@ -78,7 +90,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument(
         "--json",
         action="store_true",
-        help="print one JSON object (key results: name, score, reason)",
+        help="print one JSON object (key results: name, genotype, score, reason)",
+    )
+    p.add_argument(
+        "--out",
+        metavar="FILE",
+        help="also write that JSON object to FILE (atomically), e.g. for the workflow's report",
+    )
+    p.add_argument(
+        "--allow-missing",
+        action="store_true",
+        help="where onnxruntime or the surrogate files are missing, give every genotype "
+        "score null and that reason (key missing) instead of failing",
     )
     p.add_argument(
         "--nearest",

@@ -16,7 +16,7 @@ from isdarts.data.prepare import (
     prepare,
     read_meta,
 )
-from isdarts.data.sources import data_root
+from isdarts.data.sources import data_root, source_label
 from isdarts.errors import IsdartsError
 
 __all__ = ["DATASETS", "Dataset", "load_dataset", "load_split", "prepare", "dataset_info"]
@@ -29,7 +29,7 @@ class Dataset:
     train_labels: np.ndarray  # int64 [N]
     test_images: np.ndarray
     test_labels: np.ndarray
-    source: str
+    source: str  # label only (no path), also for caches whose meta.json holds the path in it
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
     num_classes: int
@@ -42,7 +42,8 @@ def load_dataset(name: str, root: str | os.PathLike | None = None) -> Dataset:
     meta = read_meta(folder, name)
     train = load_split_arrays(folder, "train", meta)
     test = load_split_arrays(folder, "test", meta)
-    return Dataset(name, *train, *test, meta["source"], info.mean, info.std, info.num_classes)
+    source = source_label(meta["source"])
+    return Dataset(name, *train, *test, source, info.mean, info.std, info.num_classes)
 
 
 def load_split(

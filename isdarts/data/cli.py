@@ -18,7 +18,8 @@ def _prepare(args: argparse.Namespace) -> int:
         )
         meta = data.read_meta(folder, name)
         shapes = ", ".join(f"{k} {tuple(v['shape'])}" for k, v in meta["splits"].items())
-        print(f"{name}: {shapes} in {folder} (source: {meta['source']})")
+        source = meta["source"] + (f", from {meta['source_path']}" if "source_path" in meta else "")
+        print(f"{name}: {shapes} in {folder} (source: {source})")
     return 0
 
 

@@ -1,8 +1,9 @@
 """Prepare a data set once into a cached uint8 array file per split, with a recorded sha256.
 
 Cache layout under the data root: ``<dataset>/<split>_images.npy`` (uint8 NHWC),
-``<dataset>/<split>_labels.npy`` (int64) and ``<dataset>/meta.json`` (source, shapes, sha256 of
-each file, format version). Plain .npy files load and hash in about 0.2 s for CIFAR-10.
+``<dataset>/<split>_labels.npy`` (int64) and ``<dataset>/meta.json`` (source: a label that
+reports may show, source_path: where it was read on this machine; shapes, sha256 of each file,
+format version). Plain .npy files load and hash in about 0.2 s for CIFAR-10.
 Every file is written to a temporary name and renamed, so an interrupted preparation leaves
 nothing that later passes as prepared.
 """
@@ -80,10 +81,14 @@ def dataset_info(name: str) -> DatasetInfo:
     return DATASETS[name]
 
 
-def _read_source(name: str, source: str, src_path: Path | None, root: Path) -> tuple[dict, str]:
-    """Return ``({split: (images, labels)}, description of the source)``."""
+def _read_source(
+    name: str, source: str, src_path: Path | None, root: Path
+) -> tuple[dict, str, str]:
+    """Return ``({split: (images, labels)}, label of the source, path it was read from)``; the
+    label names no path of this machine (:func:`isdarts.data.sources.source_label`)."""
     if src_path is not None:
-        return _read_path(name, Path(src_path), None), f"local: {src_path}"
+        path = Path(src_path)
+        return _read_path(name, path, None), f"local: {path.resolve().name}", str(path)
     mirror = mirror_root() if source in ("auto", "mirror") else None
     if mirror is not None:
         if name == "cifar10" and (mirror / "cifar10" / "cifar-10-jpeg.tar.gz").is_file():
@@ -92,17 +97,17 @@ def _read_source(name: str, source: str, src_path: Path | None, root: Path) -> t
                 CIFAR10_CLASSES,
                 mirror / "cifar10" / "train-order.txt",
             )
-            return splits, f"mirror: CIFAR-10, JPEG-q75 mirror ({mirror / 'cifar10'})"
+            return splits, "mirror: CIFAR-10, JPEG-q75 mirror", str(mirror / "cifar10")
         folder = mirror / {"cifar100": "cifar100", "ImageNet16-120": "imagenet16"}.get(name, name)
         if folder.is_dir():
-            return _read_path(name, folder, None), f"mirror: {folder}"
+            return _read_path(name, folder, None), f"mirror: {folder.name}", str(folder)
         if source == "mirror":
             raise IsdartsError(f"{mirror}: the mirror holds no {name} data")
     elif source == "mirror":
         raise IsdartsError(
             "no data mirror found (set $ISDARTS_MIRROR or place shared/data beside the repo)"
         )
-    return _download(name, root / "downloads"), "official download"
+    return _download(name, root / "downloads"), "official download", str(root / "downloads")
 
 
 def _read_path(name: str, path: Path, order_file: Path | None) -> dict:
@@ -197,10 +202,11 @@ def prepare(
     folder = root / name
     if (folder / "meta.json").is_file() and not force:
         return folder
-    splits, description = _read_source(name, source, Path(src_path) if src_path else None, root)
+    splits, label, path = _read_source(name, source, Path(src_path) if src_path else None, root)
     meta = {
         "dataset": name,
-        "source": description,
+        "source": label,
+        "source_path": path,
         "format_version": FORMAT_VERSION,
         "num_classes": info.num_classes,
         "splits": {},

@@ -22,6 +22,7 @@ import pandas as pd
 from isdarts._io import atomic_write
 from isdarts.bench import COLUMNS
 from isdarts.errors import IsdartsError
+from isdarts.report.mdtext import data_source_label
 from isdarts.report.published import PublishedRow, match, optimum
 
 KEYS = ["space", "method", "dataset"]
@@ -81,6 +82,7 @@ def runs_table(evaluations: Iterable[str | os.PathLike]) -> pd.DataFrame:
     for c in RUN_COLUMNS:
         if c not in df.columns:
             df[c] = None
+    df["data_source"] = df["data_source"].map(data_source_label)
     dup = df.duplicated(KEYS + ["seed", "profile"])
     if dup.any():
         first = df[dup].iloc[0]

@@ -56,7 +56,7 @@ def _darts_aggregate(args: argparse.Namespace) -> int:
     from isdarts.report.darts import runs_table, summary_table
     from isdarts.report.published import load_published
 
-    runs = runs_table(args.trainings, args.searches, surrogate=not args.no_surrogate)
+    runs = runs_table(args.trainings, args.searches, surrogate=args.surrogate)
     summary = summary_table(runs, load_published(args.published))
     write_csv(runs, args.runs)
     write_csv(summary, args.summary)
@@ -134,9 +134,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     da.add_argument("--runs", required=True, help="runs CSV to write (one row per training)")
     da.add_argument("--summary", required=True, help="summary CSV to write (one row per cell)")
     da.add_argument(
-        "--no-surrogate",
-        action="store_true",
-        help="skip the YAHPO-NB301 surrogate column even where it is installed",
+        "--surrogate",
+        metavar="FILE",
+        help="YAHPO-NB301 surrogate scores of the cells (from `isdarts surrogate --out`); "
+        "without it the surrogate column is empty",
     )
     da.set_defaults(func=_darts_aggregate)
 

@@ -11,6 +11,9 @@ difference to ``isdarts_published`` (same seeds, same budget), parameters at C=3
 search cost, the YAHPO-NB301 surrogate's mean over the cells it can score (``surrogate_n`` of
 them), and the published row the cell is compared with (``ours`` in published.yaml).
 
+The surrogate's scores are read from the file ``isdarts surrogate --out`` wrote (the workflow's
+``surrogate`` rule), matched to each training by genotype; this module runs no model.
+
 The published rows come from the papers' final training (600 epochs at C=36, 20 cells); the
 reduced budget of a CPU run gives much larger errors, so the comparison that carries meaning
 is between our cells, which share budget and seeds.
@@ -25,13 +28,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from isdarts.bench.surrogate import LABEL
+from isdarts.bench import SURROGATE_LABEL
 from isdarts.errors import IsdartsError
-from isdarts.report.mdtext import method_label
+from isdarts.report.mdtext import data_source_label, method_label
 from isdarts.report.published import PublishedRow
 from isdarts.spaces.darts.names import REFERENCE_GENOTYPES, Genotype, genotype_from_dict
 
 BASELINE_CELL = "isdarts_published"  # the paired differences are taken against this cell
+SURROGATE_EPOCH = 98  # the epoch the report's surrogate column is predicted for
 CELL_ORDER = ("isdarts", "darts", "isdarts_published", "darts_v2")
 REFERENCE_LABELS = {
     "isdarts_published": "IS-DARTS published cell, trained here",
@@ -90,7 +94,6 @@ SUMMARY_COLUMNS = [
     "published_search_cost_gpu_days",
     "published_source",
 ]
-SURROGATE_LABEL = LABEL
 
 
 def cell_label(cell: str) -> str:
@@ -140,15 +143,33 @@ def _search_cost(search: dict) -> tuple[float, str]:
     return hours * int(search.get("threads") or 1), "CPU-h"
 
 
-def _surrogate(genotype: Genotype) -> float | None:
-    """The YAHPO-NB301 surrogate's CIFAR-10 validation accuracy, where it can be had (the
-    optional onnxruntime and the surrogate files; a cell outside NB301's space has none)."""
-    from isdarts.bench.surrogate import score
-
-    try:
-        return score(genotype)
-    except (IsdartsError, ImportError):
-        return None
+def read_surrogate(path: str | os.PathLike) -> dict[Genotype, float | None]:
+    """The YAHPO-NB301 surrogate's scores by genotype, from the JSON file ``isdarts surrogate
+    --out`` wrote: ``None`` where it could not score a genotype (outside NAS-Bench-301's space,
+    or onnxruntime or the surrogate files missing when the file was written)."""
+    rec = _read(path, "surrogate scores")
+    if not isinstance(rec, dict):
+        rec = {}
+    results = rec.get("results")
+    if rec.get("surrogate") != SURROGATE_LABEL or not isinstance(results, list):
+        raise IsdartsError(
+            f"{path}: not a file of {SURROGATE_LABEL} scores (write it with "
+            "`isdarts surrogate ... --out FILE`)"
+        )
+    if rec.get("epoch") != SURROGATE_EPOCH:
+        raise IsdartsError(
+            f"{path}: scores at epoch {rec.get('epoch')}; the report shows epoch {SURROGATE_EPOCH}"
+        )
+    scores: dict[Genotype, float | None] = {}
+    for i, result in enumerate(results):
+        where = f"{path}: results[{i}]"
+        if not isinstance(result, dict) or "genotype" not in result:
+            raise IsdartsError(f"{where} lacks 'genotype' (rerun `isdarts surrogate ... --out`)")
+        score = result.get("score")
+        scores[genotype_from_dict(result["genotype"], f"{where}.genotype")] = (
+            None if score is None else float(score)
+        )
+    return scores
 
 
 def _search_of(source: str, by_path: dict[Path, dict]) -> dict | None:
@@ -166,10 +187,12 @@ def _search_of(source: str, by_path: dict[Path, dict]) -> dict | None:
 def runs_table(
     trainings: Iterable[str | os.PathLike],
     searches: Iterable[str | os.PathLike],
-    surrogate: bool = True,
+    surrogate: str | os.PathLike | None = None,
 ) -> pd.DataFrame:
     """One row per training; a found cell's training is joined with the search that found it
-    (the search result.json it was trained from)."""
+    (the search result.json it was trained from). ``surrogate``: the file of surrogate scores
+    (:func:`read_surrogate`) that fills ``surrogate_val_acc``; without it the column is empty."""
+    scores = None if surrogate is None else read_surrogate(surrogate)
     by_path = {}
     for path in searches:
         rec = _read(path, "search result")
@@ -219,7 +242,9 @@ def runs_table(
                 raise IsdartsError(
                     f"{path}: seed {rec['seed']} trains the cell of search seed {search['seed']}"
                 )
-        row["surrogate_val_acc"] = _surrogate(genotype) if surrogate else None
+        if scores is not None and genotype not in scores:
+            raise IsdartsError(f"{path}: its genotype is not among the scores in {surrogate}")
+        row["surrogate_val_acc"] = None if scores is None else scores[genotype]
         rows.append(row)
     if not rows:
         raise IsdartsError("no trainings to aggregate")
@@ -227,6 +252,7 @@ def runs_table(
     for c in RUN_COLUMNS:
         if c not in df.columns:
             df[c] = None
+    df["data_source"] = df["data_source"].map(data_source_label)
     dup = df.duplicated(["cell", "seed"])
     if dup.any():
         first = df[dup].iloc[0]

@@ -10,15 +10,17 @@ from pathlib import Path
 
 import pandas as pd
 
+from isdarts.bench import SURROGATE_LABEL
 from isdarts.report.darts import (
     BASELINE_CELL,
     RUN_COLUMNS,
     SUMMARY_COLUMNS,
-    SURROGATE_LABEL,
+    SURROGATE_EPOCH,
     cell_label,
 )
 from isdarts.report.mdtext import (
     code,
+    data_source_label,
     images,
     md_table,
     method_label,
@@ -88,7 +90,7 @@ def render(
         else "- Searches: none (reference genotypes only).",
         f"- Machine: {'; '.join(devices) or 'not recorded'}; torch "
         f"{', '.join(sorted({str(v) for v in runs['torch_version'].dropna()})) or '?'}.",
-        f"- Data: {'; '.join(sorted({str(s) for s in runs['data_source'].dropna()})) or 'not recorded'}.",
+        f"- Data: {'; '.join(sorted({data_source_label(s) for s in runs['data_source'].dropna()})) or 'not recorded'}.",
         "",
     ]
 
@@ -134,7 +136,7 @@ def render(
         "",
         f"Test error (%) per seed; Δ = paired difference to `{BASELINE_CELL}` over the seeds",
         f"both have (mean ± std); the last column is the {SURROGATE_LABEL}'s predicted",
-        "CIFAR-10 validation accuracy (%) of the cell at 98 epochs (mean over the seeds' cells it",
+        f"CIFAR-10 validation accuracy (%) of the cell at {SURROGATE_EPOCH} epochs (mean over the seeds' cells it",
         'can score, "k of n" when not all): a model fitted to NAS-Bench-301\'s training data,',
         "not a NAS-Bench-301 or NAS-Bench-201 result; – where the surrogate is not installed or",
         "the cell is outside NAS-Bench-301's space (two ops of one node on the same input, which",

@@ -12,6 +12,7 @@ import pandas as pd
 from isdarts.bench import COLUMNS
 from isdarts.report.mdtext import (
     code,
+    data_source_label,
     images,
     md_table,
     method_label,
@@ -64,7 +65,7 @@ def render(
         "",
     ]
     devices = sorted({str(d) for d in runs["device"].dropna()})
-    sources = sorted({str(s) for s in runs["data_source"].dropna()})
+    sources = sorted({data_source_label(s) for s in runs["data_source"].dropna()})
     wall = runs["wall_seconds"].astype(float)
     lines += [
         f"- Searches: {len(runs)} ({', '.join(f'{method_label(m)} × {len(g)}' for m, g in runs.groupby('method', sort=False))}),"
@@ -123,7 +124,7 @@ def render(
                 code(r["arch"]),
                 num(float(r[_test(r["dataset"])])),
                 minutes(float(r["wall_seconds"])),
-                str(r["data_source"]),
+                str(data_source_label(r["data_source"])),
             ]
         )
     lines += md_table(

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from isdarts._io import write_text_atomic
+from isdarts.data.sources import source_label
 from isdarts.errors import IsdartsError
 
 METHOD_LABELS = {"isdarts": "IS-DARTS", "darts": "DARTS (1st order)"}
@@ -18,6 +19,15 @@ METHOD_LABELS = {"isdarts": "IS-DARTS", "darts": "DARTS (1st order)"}
 
 def method_label(method: str) -> str:
     return METHOD_LABELS.get(method, method)
+
+
+def data_source_label(source):
+    """A run's data source as the tables and reports show it: its label without a path of the
+    machine (:func:`isdarts.data.sources.source_label`, also for tables written before); a
+    missing one stays missing."""
+    if source is None or (isinstance(source, float) and math.isnan(source)):
+        return source
+    return source_label(str(source))
 
 
 def num(x) -> str:

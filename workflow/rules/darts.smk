@@ -33,6 +33,7 @@ rule train:
 localrules:
     draw_found_cell,
     draw_reference_cell,
+    surrogate,
     darts_aggregate,
     darts_report,
 
@@ -80,10 +81,34 @@ rule draw_reference_cell:
         "python -m isdarts genotype {wildcards.reference} --plot {output.png} > {log} 2>&1"
 
 
+# The YAHPO-NB301 surrogate's scores of every found cell and reference genotype, matched to the
+# trainings by genotype in darts_aggregate (the report layer runs no model). Without onnxruntime
+# or the surrogate files the scores are null and the report shows "–".
+rule surrogate:
+    input:
+        searches=darts_searches,
+    output:
+        scores=f"{DARTS_REPORT}/surrogate.json",
+    log:
+        "logs/{profile}/surrogate.log",
+    conda:
+        "../envs/isdarts.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        references=REFERENCES,
+    shell:
+        "python -m isdarts surrogate {input.searches} {params.references} --allow-missing"
+        " --out {output.scores} > {log} 2>&1"
+
+
 rule darts_aggregate:
     input:
         trainings=all_trainings,
         searches=darts_searches,
+        surrogate=f"{DARTS_REPORT}/surrogate.json",
         published=PUBLISHED,
     output:
         runs=report(
@@ -106,8 +131,8 @@ rule darts_aggregate:
         runtime=5,
     shell:
         "python -m isdarts darts-aggregate {input.trainings} --searches {input.searches}"
-        " --published {input.published} --runs {output.runs} --summary {output.summary}"
-        " > {log} 2>&1"
+        " --surrogate {input.surrogate} --published {input.published}"
+        " --runs {output.runs} --summary {output.summary} > {log} 2>&1"
 
 
 rule darts_report:
