@@ -1,7 +1,7 @@
 # Reproduction workflow of IS-DARTS (AAAI 2024): searches x seeds -> benchmark look-ups
 # (NAS-Bench-201) or final trainings (DARTS space) -> aggregation against the published
-# numbers -> figures and reports. The rules live in
-# workflow/rules/; the config is validated against workflow/schemas/config.schema.yaml.
+# numbers -> figures and reports. The rules live in workflow/rules/; the config is validated
+# against isdarts/config/schemas/workflow-config.schema.yaml.
 #   snakemake --workflow-profile workflow/profiles/default                 (config/config.yaml)
 #   snakemake --workflow-profile workflow/profiles/default --configfile config/darts.yaml
 #   snakemake --workflow-profile workflow/profiles/slurm --configfile config/paper.yaml

@@ -6,8 +6,8 @@ import argparse
 import json
 
 
-def _surrogate(args: argparse.Namespace) -> int:
-    from isdarts._io import write_json_atomic
+def _scores(args: argparse.Namespace) -> dict:
+    """The JSON record of ``--json`` / ``--out``: one result per genotype named."""
     from isdarts.bench import surrogate as sg
     from isdarts.spaces.darts.names import load_genotype
 
@@ -37,20 +37,28 @@ def _surrogate(args: argparse.Namespace) -> int:
                     "of each offending node moved to another input), not of this genotype",
                 }
         results.append(row)
-    what = f"predicted CIFAR-10 validation accuracy (%) after {args.epoch} epochs"
-    record = {
+    return {
         "surrogate": sg.LABEL,
         "metric": "cifar10_valid_acc",
         "epoch": args.epoch,
         "missing": missing,
         "results": results,
     }
+
+
+def _surrogate(args: argparse.Namespace) -> int:
+    from isdarts._io import write_json_atomic
+    from isdarts.bench import SURROGATE_LABEL
+
+    record = _scores(args)
+    results, missing = record["results"], record["missing"]
+    what = f"predicted CIFAR-10 validation accuracy (%) after {args.epoch} epochs"
     if args.out:
         write_json_atomic(args.out, record)
     if args.json:
         print(json.dumps(record))
         return 0
-    print(f"{sg.LABEL}: {what}")
+    print(f"{SURROGATE_LABEL}: {what}")
     if missing:
         print(f"  no scores ({len(results)} genotypes): {missing}")
         return 0

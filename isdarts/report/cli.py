@@ -76,6 +76,11 @@ def _darts_report(args: argparse.Namespace) -> int:
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    _add_nb201(subparsers)
+    _add_darts(subparsers)
+
+
+def _add_nb201(subparsers: argparse._SubParsersAction) -> None:
     ev = subparsers.add_parser(
         "evaluate", help="benchmark look-up of a finished search's final cell (all three data sets)"
     )
@@ -117,6 +122,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     rp.add_argument("--out", required=True, help="Markdown file to write")
     rp.set_defaults(func=_report)
 
+
+def _add_darts(subparsers: argparse._SubParsersAction) -> None:
     da = subparsers.add_parser(
         "darts-aggregate",
         help="DARTS space: trainings table and mean ± std per cell next to the published rows",

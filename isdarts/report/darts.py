@@ -21,53 +21,22 @@ is between our cells, which share budget and seeds.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable
-from pathlib import Path
 
 import pandas as pd
 
-from isdarts.bench import SURROGATE_LABEL
 from isdarts.errors import IsdartsError
+from isdarts.report.darts_inputs import RUN_COLUMNS, read_searches, read_surrogate, training_row
 from isdarts.report.mdtext import data_source_label, method_label
 from isdarts.report.published import PublishedRow
-from isdarts.spaces.darts.names import REFERENCE_GENOTYPES, Genotype, genotype_from_dict
 
 BASELINE_CELL = "isdarts_published"  # the paired differences are taken against this cell
-SURROGATE_EPOCH = 98  # the epoch the report's surrogate column is predicted for
 CELL_ORDER = ("isdarts", "darts", "isdarts_published", "darts_v2")
 REFERENCE_LABELS = {
     "isdarts_published": "IS-DARTS published cell, trained here",
     "darts_v2": "DARTS (2nd order) published cell, trained here",
 }
-RUN_COLUMNS = [
-    "cell",
-    "kind",
-    "seed",
-    "profile",
-    "test_acc",
-    "test_error",
-    "test_images",
-    "train_images",
-    "epochs",
-    "params_m",
-    "params_m_c36_l20",
-    "wall_seconds",
-    "device",
-    "search_wall_seconds",
-    "search_cost_hours",
-    "search_cost_unit",
-    "search_device",
-    "search_epochs",
-    "surrogate_val_acc",
-    "genotype",
-    "train_budget",
-    "search_budget",
-    "data_source",
-    "torch_version",
-    "isdarts_version",
-]
 SUMMARY_COLUMNS = [
     "cell",
     "kind",
@@ -101,89 +70,6 @@ def cell_label(cell: str) -> str:
     return REFERENCE_LABELS.get(cell) or f"{method_label(cell)}, cell found here"
 
 
-def _read(path: str | os.PathLike, what: str) -> dict:
-    try:
-        return json.loads(Path(path).read_text())
-    except (FileNotFoundError, json.JSONDecodeError) as exc:
-        raise IsdartsError(f"{path}: cannot read {what} ({exc})") from None
-
-
-def train_budget(rec: dict) -> str:
-    """A training's budget in words, from the profile settings its result recorded."""
-    p = rec.get("profile_settings") or {}
-    return (
-        f"C={p.get('channels')}, {p.get('layers')} cells, {rec.get('epochs')} epochs on "
-        f"{rec.get('train_images')} images, batch {p.get('batch_size')}, cutout {p.get('cutout')}, "
-        f"auxiliary {p.get('auxiliary_weight')}, drop-path {p.get('drop_path')}; test on "
-        f"{rec.get('test_images')} images"
-    )
-
-
-def search_budget(rec: dict) -> str:
-    """A search's budget in words (IS-DARTS: with its shrink schedule)."""
-    p = rec.get("profile_settings") or {}
-    if rec.get("method") == "darts":
-        return (
-            f"C={p.get('channels')}, {p.get('layers')} cells, {(p.get('darts') or {}).get('epochs')} epochs "
-            f"on {p.get('train_subset')} images split into weight and architecture halves, "
-            f"batch {p.get('batch_size')}"
-        )
-    return (
-        f"C={p.get('channels')}, {p.get('layers')} cells, {p.get('epochs')} epochs on "
-        f"{p.get('train_subset')} images, batch {p.get('batch_size')}, {p.get('shrink_steps')} "
-        f"node-wise shrink steps every {p.get('shrink_interval')} epoch(s) before the last"
-    )
-
-
-def _search_cost(search: dict) -> tuple[float, str]:
-    """Hours of the search: GPU-hours on CUDA, else CPU-hours (wall hours x threads)."""
-    hours = float(search["wall_seconds"]) / 3600
-    if str(search.get("device", "")).startswith("cuda"):
-        return hours, "GPU-h"
-    return hours * int(search.get("threads") or 1), "CPU-h"
-
-
-def read_surrogate(path: str | os.PathLike) -> dict[Genotype, float | None]:
-    """The YAHPO-NB301 surrogate's scores by genotype, from the JSON file ``isdarts surrogate
-    --out`` wrote: ``None`` where it could not score a genotype (outside NAS-Bench-301's space,
-    or onnxruntime or the surrogate files missing when the file was written)."""
-    rec = _read(path, "surrogate scores")
-    if not isinstance(rec, dict):
-        rec = {}
-    results = rec.get("results")
-    if rec.get("surrogate") != SURROGATE_LABEL or not isinstance(results, list):
-        raise IsdartsError(
-            f"{path}: not a file of {SURROGATE_LABEL} scores (write it with "
-            "`isdarts surrogate ... --out FILE`)"
-        )
-    if rec.get("epoch") != SURROGATE_EPOCH:
-        raise IsdartsError(
-            f"{path}: scores at epoch {rec.get('epoch')}; the report shows epoch {SURROGATE_EPOCH}"
-        )
-    scores: dict[Genotype, float | None] = {}
-    for i, result in enumerate(results):
-        where = f"{path}: results[{i}]"
-        if not isinstance(result, dict) or "genotype" not in result:
-            raise IsdartsError(f"{where} lacks 'genotype' (rerun `isdarts surrogate ... --out`)")
-        score = result.get("score")
-        scores[genotype_from_dict(result["genotype"], f"{where}.genotype")] = (
-            None if score is None else float(score)
-        )
-    return scores
-
-
-def _search_of(source: str, by_path: dict[Path, dict]) -> dict | None:
-    """The search a training names as its genotype source: the same file, or, for a relative
-    path recorded in another working directory (the workflow's), the search file it ends."""
-    found = by_path.get(Path(source).resolve())
-    if found is None and not Path(source).is_absolute():
-        tail = Path(source).parts
-        found = next(
-            (rec for path, rec in by_path.items() if path.parts[-len(tail) :] == tail), None
-        )
-    return found
-
-
 def runs_table(
     trainings: Iterable[str | os.PathLike],
     searches: Iterable[str | os.PathLike],
@@ -193,59 +79,8 @@ def runs_table(
     (the search result.json it was trained from). ``surrogate``: the file of surrogate scores
     (:func:`read_surrogate`) that fills ``surrogate_val_acc``; without it the column is empty."""
     scores = None if surrogate is None else read_surrogate(surrogate)
-    by_path = {}
-    for path in searches:
-        rec = _read(path, "search result")
-        if rec.get("space") != "darts":
-            raise IsdartsError(
-                f"{path}: not a DARTS-space search result (space {rec.get('space')!r})"
-            )
-        by_path[Path(path).resolve()] = rec
-    rows = []
-    for path in trainings:
-        rec = _read(path, "training result")
-        for key in (
-            "genotype_source",
-            "genotype",
-            "seed",
-            "test_acc",
-            "test_error",
-            "params_m_c36_l20",
-        ):
-            if key not in rec:
-                raise IsdartsError(f"{path}: training result lacks '{key}'")
-        source = str(rec["genotype_source"])
-        row = {c: rec.get(c) for c in RUN_COLUMNS if c in rec}
-        genotype = genotype_from_dict(rec["genotype"], str(path))
-        row["genotype"] = str(genotype)
-        row["train_budget"] = train_budget(rec)
-        if source in REFERENCE_GENOTYPES:
-            row.update(cell=source, kind="reference")
-        else:
-            search = _search_of(source, by_path)
-            if search is None:
-                raise IsdartsError(
-                    f"{path}: trained from {source}, which is not among the searches given"
-                )
-            hours, unit = _search_cost(search)
-            row.update(
-                cell=search["method"],
-                kind="found",
-                search_wall_seconds=search["wall_seconds"],
-                search_cost_hours=hours,
-                search_cost_unit=unit,
-                search_device=search.get("device"),
-                search_epochs=search.get("epochs"),
-                search_budget=search_budget(search),
-            )
-            if int(search["seed"]) != int(rec["seed"]):
-                raise IsdartsError(
-                    f"{path}: seed {rec['seed']} trains the cell of search seed {search['seed']}"
-                )
-        if scores is not None and genotype not in scores:
-            raise IsdartsError(f"{path}: its genotype is not among the scores in {surrogate}")
-        row["surrogate_val_acc"] = None if scores is None else scores[genotype]
-        rows.append(row)
+    by_path = read_searches(searches)
+    rows = [training_row(path, by_path, scores, surrogate) for path in trainings]
     if not rows:
         raise IsdartsError("no trainings to aggregate")
     df = pd.DataFrame(rows)

@@ -11,13 +11,8 @@ from pathlib import Path
 import pandas as pd
 
 from isdarts.bench import SURROGATE_LABEL
-from isdarts.report.darts import (
-    BASELINE_CELL,
-    RUN_COLUMNS,
-    SUMMARY_COLUMNS,
-    SURROGATE_EPOCH,
-    cell_label,
-)
+from isdarts.report.darts import BASELINE_CELL, SUMMARY_COLUMNS, cell_label
+from isdarts.report.darts_inputs import RUN_COLUMNS, SURROGATE_EPOCH
 from isdarts.report.mdtext import (
     code,
     data_source_label,
