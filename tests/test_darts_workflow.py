@@ -112,7 +112,7 @@ def test_aggregation_refuses_a_training_without_its_search(dag, tmp_path):
 
 def test_surrogate_column_comes_from_the_surrogate_rule(dag, tmp_path):
     folder = dag / "reports" / "smoke" / "darts"
-    rec = json.loads((folder / "surrogate.json").read_text())
+    rec = json.loads((dag / "results" / "smoke" / "darts-surrogate.json").read_text())
     assert rec["surrogate"] == "YAHPO-NB301 surrogate" and rec["epoch"] == 98
     names = [r["name"] for r in rec["results"]]
     assert names == [

@@ -23,6 +23,9 @@ RUN = "results/{profile}/{space}/{method}/{dataset}/seed{seed}"
 # DARTS space: the final training of a cell, `{cell}` = a method (the cell that method found
 # with the same seed) or a reference genotype (config `darts_references`).
 TRAIN = "results/{profile}/darts-train/{cell}/seed{seed}"
+# The surrogate's scores of the DARTS-space cells (an input of the table, not committed: a
+# message in it may name a path of the machine).
+SURROGATE = "results/{profile}/darts-surrogate.json"
 REPORT = "reports/{profile}"
 DARTS_REPORT = "reports/{profile}/darts"
 # The DARTS-space search is on CIFAR-10 only (the paper's; `datasets` is NAS-Bench-201's).
@@ -207,6 +210,7 @@ def get_final_output():
             *darts_searches(wildcards),
             *all_trainings(wildcards),
             *cell_diagrams(wildcards),
+            SURROGATE.format(profile=profile),
             f"{folder}/README.md",
             f"{folder}/runs.csv",
             f"{folder}/summary.csv",

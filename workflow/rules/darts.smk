@@ -88,7 +88,7 @@ rule surrogate:
     input:
         searches=darts_searches,
     output:
-        scores=f"{DARTS_REPORT}/surrogate.json",
+        scores=SURROGATE,
     log:
         "logs/{profile}/surrogate.log",
     conda:
@@ -108,7 +108,7 @@ rule darts_aggregate:
     input:
         trainings=all_trainings,
         searches=darts_searches,
-        surrogate=f"{DARTS_REPORT}/surrogate.json",
+        surrogate=SURROGATE,
         published=PUBLISHED,
     output:
         runs=report(
