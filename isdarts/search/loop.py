@@ -18,9 +18,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
+import numpy as np
 import torch
+from torch import nn
 
 from isdarts.bench import Benchmark
 from isdarts.config import profiles, seeds
@@ -33,6 +35,40 @@ from isdarts.spaces.darts.adapter import DartsSpace
 from isdarts.spaces.nb201.adapter import Nb201Space
 
 EpochHook = Callable[[int], None]
+
+
+class SearchSpace(Protocol):
+    """What the loop asks of a space's adapter (``isdarts.spaces.<space>.adapter``)."""
+
+    log_keys: ClassVar[tuple[str, ...]]  # a log row's keys in file order (absent ones skipped)
+
+    def supernet(self, num_classes: int) -> nn.Module:
+        """The supernet, built right after the run's initialisation seed."""
+
+    def alpha_shape(self) -> tuple[int, ...]:
+        """Shape of the architecture weights of methods that have them."""
+
+    def new_state(self) -> dict[str, Any]:
+        """A fresh search's state: ``epoch``, ``mask``, ``log``, ``elapsed`` and what else the
+        space keeps in the checkpoint."""
+
+    def shrink_step(
+        self, state: dict, net: nn.Module, batches, step: int, steps: int
+    ) -> np.ndarray:
+        """Measure the candidates' importance on ``batches``, remove candidates from
+        ``state['mask']``; the scores."""
+
+    def log_importance(self, scores: np.ndarray | None) -> dict[str, Any]:
+        """The row fields of this epoch's shrink step (``scores`` None: none ran)."""
+
+    def log_cell(self, state: dict, alpha: torch.Tensor | None) -> dict[str, Any]:
+        """The row fields naming the current cell or genotype (read from alpha if given)."""
+
+    def progress(self, row: dict, state: dict) -> str:
+        """The end of an epoch's progress line."""
+
+    def result(self, state: dict) -> dict[str, Any]:
+        """The final cell's fields of ``result.json`` (an error if the search found none)."""
 
 
 @dataclass
@@ -64,7 +100,7 @@ class SearchRequest:
 
 
 # space name -> the adapter of a request (built once the search is known to be unfinished)
-SPACES: dict[str, Callable[[SearchRequest], Any]] = {
+SPACES: dict[str, Callable[[SearchRequest], SearchSpace]] = {
     "nb201": lambda req: Nb201Space(req.profile, Benchmark.load(req.bench)),
     "darts": lambda req: DartsSpace(req.profile, req.dataset),
 }

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import torch
 from torch import nn
@@ -38,6 +39,25 @@ class Loaders:
         if self.valid is None:
             return None
         return _passes(self.valid, epoch)
+
+
+class Method(Protocol):
+    """What the search loop asks of a method (``prof``: the search profile)."""
+
+    name: str
+
+    def loaders(self, prof: Any, ds: Dataset, data_root: Any, seed: int, device) -> Loaders:
+        """The batches of the weight steps, and of the architecture steps if any."""
+
+    def schedule(self, prof: Any) -> tuple[int, list[int]]:
+        """Epochs, and the 1-based epochs a shrink step follows."""
+
+    def weight_decay(self, prof: Any) -> float:
+        """The weight decay of the supernet's SGD."""
+
+    def arch(self, prof: Any, shape: tuple[int, ...], device) -> ArchState | None:
+        """Architecture weights of ``shape`` and their optimiser (None: the method has none),
+        drawn right after the supernet's weights."""
 
 
 def _passes(loader: BatchLoader, epoch: int) -> Iterator:
@@ -70,7 +90,6 @@ class IsDarts:
         )
 
     def schedule(self, prof) -> tuple[int, list[int]]:
-        """Epochs, and the 1-based epochs a shrink step follows."""
         return prof.epochs, shrink_points(prof.epochs, prof.shrink_steps, prof.shrink_interval)
 
     def weight_decay(self, prof) -> float:
@@ -112,10 +131,10 @@ class Darts:
         return ArchState(alpha, opt)
 
 
-METHODS = {m.name: m for m in (IsDarts(), Darts())}
+METHODS: dict[str, Method] = {m.name: m for m in (IsDarts(), Darts())}
 
 
-def get_method(name: str):
+def get_method(name: str) -> Method:
     try:
         return METHODS[name]
     except KeyError:
