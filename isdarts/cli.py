@@ -21,6 +21,7 @@ job kind    profile file                          dataclass
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from pathlib import Path
 from typing import Any
@@ -51,12 +52,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _os_message(exc: OSError) -> str:
+    where = f"{exc.filename}: " if exc.filename else ""
+    if exc.errno == errno.ENOSPC:
+        return f"{where}no space left on device (free some space; a run resumes from its last checkpoint)"
+    return f"{where}{exc.strerror or exc}"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args) or 0
     except IsdartsError as exc:
         print(f"isdarts: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a path that cannot be read or written: one line naming it
+        print(f"isdarts: error: {_os_message(exc)}", file=sys.stderr)
+        return 2
+    except UnicodeDecodeError as exc:
+        print(f"isdarts: error: an input file is not UTF-8 text ({exc.reason})", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("isdarts: interrupted", file=sys.stderr)

@@ -9,7 +9,7 @@ from isdarts.config.profiles import resolve_prefixed
 from isdarts.data.loader import fixed_subset
 from isdarts.errors import IsdartsError
 from isdarts.run.device import select_device
-from isdarts.run.engine import load_checkpoint
+from isdarts.run.folder import load_checkpoint
 
 
 def test_corrupt_checkpoint_is_a_one_line_error(tmp_path):

@@ -25,11 +25,23 @@ stream                  what draws from it
 from __future__ import annotations
 
 SUBSET_SEED = 0
+MAX_SEED = 2**32 - 1  # every derived stream then stays within the generators' 64-bit range
 _EPOCH_DRAWS = 100_003
 _BATCHES = 1_000_003
 _IMPORTANCE_EPOCHS = 10_000
 _VALID = 7_919
 _VALID_PASSES = 1_000
+
+
+def parse_seed(text: str) -> int:
+    """A run's seed from the command line: an integer in 0..MAX_SEED."""
+    try:
+        seed = int(text)
+    except ValueError:
+        seed = -1
+    if not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"expected an integer in 0..{MAX_SEED}, got {text!r}")
+    return seed
 
 
 def init(seed: int) -> int:

@@ -1,10 +1,11 @@
 """The one resumable run engine of searches and final trainings.
 
-A run owns one output folder: ``result.json`` (written last, atomically), ``log.jsonl`` (one
-line per epoch) and ``checkpoint.pt`` (replaced atomically after every epoch, before the log
-line). The engine
+A run owns one output folder (:mod:`isdarts.run.folder`): ``result.json`` (written last,
+atomically), ``log.jsonl`` (one line per epoch) and ``checkpoint.pt`` (replaced atomically
+after every epoch, before the log line). Holding the folder's lock, the engine
 
-- does nothing for a finished run (``result.json`` exists) and returns its result;
+- does nothing for a finished run (``result.json`` carries this run's identity) and returns its
+  result; another run's result is an error naming what differs;
 - resumes from ``checkpoint.pt`` when the checkpoint carries this run's identity (else an
   error naming what differs), cutting ``log.jsonl`` back to the epochs the checkpoint holds;
 - runs the remaining epochs of a :class:`Job`, saving checkpoint and log line after each;
@@ -19,7 +20,6 @@ uninterrupted one.
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 import time
@@ -30,9 +30,10 @@ from typing import Any, Protocol
 import torch
 
 import isdarts
-from isdarts._io import atomic_write, write_json_atomic, write_text_atomic
+from isdarts._io import write_json_atomic
 from isdarts.errors import IsdartsError
 from isdarts.run.device import device_name
+from isdarts.run.folder import RunSpec, finished_result, locked, save, start_or_resume
 
 EpochHook = Callable[[int], None]
 
@@ -71,8 +72,6 @@ def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
 class Job(Protocol):
     """One run as the engine drives it; built after the finished check."""
 
-    identity: dict  # what a checkpoint must match to be resumed
-    what: str  # the identity in words, for the error about another run's checkpoint
     epochs: int
     device: torch.device
 
@@ -92,53 +91,6 @@ class Job(Protocol):
         """The job's own fields of ``result.json`` (the engine adds :func:`provenance`)."""
 
 
-def finished_result(out: Path) -> dict | None:
-    """The result of a run already finished in ``out`` (rerunning it does nothing), else None."""
-    path = out / "result.json"
-    if not path.is_file():
-        return None
-    print(f"isdarts: {path} exists; nothing to do", file=sys.stderr)
-    return json.loads(path.read_text())
-
-
-def load_checkpoint(path: Path, device: torch.device) -> dict:
-    """A run's checkpoint; a corrupt or truncated file is an error naming it."""
-    try:
-        ckpt = torch.load(path, map_location=device, weights_only=False)
-    except Exception as exc:  # torch raises many types for a damaged file
-        raise IsdartsError(
-            f"{path}: corrupt or unreadable checkpoint ({type(exc).__name__}: {exc}); "
-            "delete it to start the run over"
-        ) from None
-    if not isinstance(ckpt, dict) or "identity" not in ckpt:
-        raise IsdartsError(f"{path}: not an isdarts checkpoint; delete it to start the run over")
-    return ckpt
-
-
-def start_or_resume(out: Path, job: Job) -> dict:
-    """The state to go on from: the checkpoint's (restored into the job), else a fresh one.
-
-    On resume ``log.jsonl`` is rewritten to the epochs the checkpoint holds, so lines of an
-    epoch interrupted after its log line but before its checkpoint are dropped. On a fresh
-    start the output folder is created and any stale log removed.
-    """
-    ckpt_path, log_path = out / "checkpoint.pt", out / "log.jsonl"
-    if not ckpt_path.is_file():
-        out.mkdir(parents=True, exist_ok=True)
-        log_path.unlink(missing_ok=True)
-        return job.new_state()
-    ckpt = load_checkpoint(ckpt_path, job.device)
-    if ckpt["identity"] != job.identity:
-        raise IsdartsError(
-            f"{ckpt_path}: made by a different {job.what}; use another --out or delete it"
-        )
-    state = ckpt["state"]
-    write_text_atomic(log_path, "".join(json.dumps(r) + "\n" for r in state["log"]))
-    print(f"isdarts: resuming {out} after epoch {state['epoch']}/{job.epochs}", file=sys.stderr)
-    job.restore(ckpt)
-    return state
-
-
 def provenance(job: Job, state: dict, data_source: str) -> dict[str, Any]:
     """What every result file records about how it was made."""
     return {
@@ -152,14 +104,6 @@ def provenance(job: Job, state: dict, data_source: str) -> dict[str, Any]:
     }
 
 
-def _save(out: Path, job: Job, state: dict, row: dict) -> None:
-    """Replace the checkpoint, then append the row to ``log.jsonl``."""
-    ckpt = {"identity": job.identity, "state": state, **job.checkpoint()}
-    atomic_write(out / "checkpoint.pt", lambda p: torch.save(ckpt, p))
-    with (out / "log.jsonl").open("a") as f:
-        f.write(json.dumps(row, allow_nan=False) + "\n")
-
-
 def _stopped(out: Path, state: dict, exc: NonFiniteLoss) -> IsdartsError:
     ckpt_path = out / "checkpoint.pt"
     kept = (
@@ -170,30 +114,31 @@ def _stopped(out: Path, state: dict, exc: NonFiniteLoss) -> IsdartsError:
     return IsdartsError(f"{exc}; stopping ({kept}); try a smaller lr")
 
 
-def run(out: Path, prepare: Callable[[], Job], on_epoch_end: EpochHook | None = None) -> dict:
-    """Run (or resume, or skip if finished) the job ``prepare()`` builds; writes and returns
-    its result. ``prepare`` runs only for a run still to do, after the clock starts.
-    ``on_epoch_end(epoch)`` runs after each epoch's checkpoint and log line (tests use it to
-    kill a run)."""
-    done = finished_result(out)
-    if done is not None:
-        return done
-    started = time.perf_counter()
-    job = prepare()
-    state = start_or_resume(out, job)
-    t_base = state["elapsed"] - (time.perf_counter() - started)
-    for e in range(state["epoch"], job.epochs):
-        try:
-            row, line = job.epoch(state, e)
-        except NonFiniteLoss as exc:
-            raise _stopped(out, state, exc) from None
-        state["epoch"] = e + 1
-        state["log"].append(row)
-        state["elapsed"] = t_base + time.perf_counter() - started
-        _save(out, job, state, row)
-        print(line, file=sys.stderr)
-        if on_epoch_end is not None:
-            on_epoch_end(e + 1)
-    result = job.result(state)
-    write_json_atomic(out / "result.json", result)
-    return result
+def run(spec: RunSpec, prepare: Callable[[], Job], on_epoch_end: EpochHook | None = None) -> dict:
+    """Run (or resume, or skip if finished) the job ``prepare()`` builds in ``spec.out``, holding
+    the folder's lock; writes and returns its result (with the run's identity). ``prepare``
+    runs only for a run still to do, after the clock starts. ``on_epoch_end(epoch)`` runs
+    after each epoch's checkpoint and log line (tests use it to kill a run)."""
+    with locked(spec.out):
+        done = finished_result(spec)
+        if done is not None:
+            return done
+        started = time.perf_counter()
+        job = prepare()
+        state = start_or_resume(spec, job)
+        t_base = state["elapsed"] - (time.perf_counter() - started)
+        for e in range(state["epoch"], job.epochs):
+            try:
+                row, line = job.epoch(state, e)
+            except NonFiniteLoss as exc:
+                raise _stopped(spec.out, state, exc) from None
+            state["epoch"] = e + 1
+            state["log"].append(row)
+            state["elapsed"] = t_base + time.perf_counter() - started
+            save(spec, job, state, row)
+            print(line, file=sys.stderr)
+            if on_epoch_end is not None:
+                on_epoch_end(e + 1)
+        result = {**job.result(state), "identity": spec.identity}
+        write_json_atomic(spec.result_path, result)
+        return result

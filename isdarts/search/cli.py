@@ -60,6 +60,15 @@ def _search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _seed(text: str) -> int:
+    from isdarts.config.seeds import parse_seed
+
+    try:
+        return parse_seed(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "search",
@@ -75,7 +84,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         choices=DATASETS,
         help="search data set (cifar100 / ImageNet16-120: NATS-Bench convention)",
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_seed, default=0, help="0..2^32-1")
     p.add_argument(
         "--profile",
         default="cpu",

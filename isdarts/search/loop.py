@@ -29,6 +29,7 @@ from isdarts.config import profiles, seeds
 from isdarts.data import load_dataset
 from isdarts.run import engine
 from isdarts.run.device import select_device, set_threads
+from isdarts.run.folder import RunSpec
 from isdarts.search.methods import get_method
 from isdarts.search.step import train_epoch
 from isdarts.spaces.darts.adapter import DartsSpace
@@ -109,11 +110,9 @@ SPACES: dict[str, Callable[[SearchRequest], SearchSpace]] = {
 class SearchJob:
     """One search as the engine drives it."""
 
-    what = "search (space, method, data set, seed or profile)"
-
     def __init__(self, req: SearchRequest) -> None:
         prof = self.prof = req.profile
-        self.req, self.identity = req, req.identity()
+        self.req = req
         self.method = get_method(req.method)
         set_threads(prof.threads)
         self.device = select_device(req.device)
@@ -210,4 +209,5 @@ class SearchJob:
 def run_search(req: SearchRequest, on_epoch_end: EpochHook | None = None) -> dict:
     """Run (or resume, or skip if finished) one search; returns the result dict.
     ``on_epoch_end(epoch)`` runs after each epoch's checkpoint (tests use it to kill a run)."""
-    return engine.run(req.out, lambda: SearchJob(req), on_epoch_end)
+    spec = RunSpec(req.out, req.identity(), "search (space, method, data set, seed or profile)")
+    return engine.run(spec, lambda: SearchJob(req), on_epoch_end)

@@ -29,6 +29,15 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _seed(text: str) -> int:
+    from isdarts.config.seeds import parse_seed
+
+    try:
+        return parse_seed(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "train",
@@ -47,7 +56,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         default="cpu",
         help="config/profiles/darts-train-<name>.yaml (smoke, cpu, paper) or a YAML path",
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_seed, default=0, help="0..2^32-1")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--data-root", help="data root (default $ISDARTS_DATA or ./data)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])

@@ -28,6 +28,7 @@ from isdarts.data import load_dataset
 from isdarts.data.loader import BatchLoader, fixed_subset
 from isdarts.run import engine
 from isdarts.run.device import select_device, set_threads
+from isdarts.run.folder import RunSpec
 from isdarts.spaces.darts.eval_net import EvalNetConfig, NetworkCIFAR, count_params, params_m
 from isdarts.spaces.darts.names import Genotype
 from isdarts.train.profile import TrainProfile
@@ -104,11 +105,9 @@ def evaluate(net: NetworkCIFAR, loader: BatchLoader) -> tuple[float, float]:
 class TrainJob:
     """One final training as the engine drives it."""
 
-    what = "training (genotype, seed or profile)"
-
     def __init__(self, req: TrainRequest) -> None:
         prof = self.prof = req.profile
-        self.req, self.identity, self.epochs = req, req.identity(), prof.epochs
+        self.req, self.epochs = req, prof.epochs
         set_threads(prof.threads)
         self.device = select_device(req.device)
         ds = load_dataset(req.dataset, req.data_root)
@@ -202,4 +201,5 @@ def run_training(req: TrainRequest, on_epoch_end: EpochHook | None = None) -> di
         return job[0]
 
     hook = None if on_epoch_end is None else (lambda epoch: on_epoch_end(epoch, job[0].net))
-    return engine.run(req.out, prepare, hook)
+    spec = RunSpec(req.out, req.identity(), "training (genotype, seed or profile)")
+    return engine.run(spec, prepare, hook)

@@ -1,0 +1,169 @@
+"""A run's output folder: who may use it, what it holds, and whether that is this run's.
+
+``result.json`` (written last) and ``checkpoint.pt`` both carry the run's identity (what it
+is: space, method, data set, seed, profile contents, or genotype, seed, profile for a
+training). A folder holding another run's result or checkpoint is an error naming what
+differs, never taken for this run. While a run works in a folder it holds a lock on it
+(``.lock``, with its pid): a second run on the same folder stops at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from isdarts._io import atomic_write, write_text_atomic
+from isdarts.errors import IsdartsError
+
+if TYPE_CHECKING:
+    from isdarts.run.engine import Job
+
+LOCK = ".lock"
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Where a run writes and what it is."""
+
+    out: Path
+    identity: dict[str, Any]  # what a result or checkpoint must match to be this run's
+    what: str  # the run in words, e.g. "search (space, method, data set, seed or profile)"
+
+    @property
+    def result_path(self) -> Path:
+        return self.out / "result.json"
+
+    @property
+    def ckpt_path(self) -> Path:
+        return self.out / "checkpoint.pt"
+
+    @property
+    def log_path(self) -> Path:
+        return self.out / "log.jsonl"
+
+
+def _differs(theirs: Any, ours: dict[str, Any]) -> str:
+    if not isinstance(theirs, dict):
+        return "identity"
+    return ", ".join(k for k in ours if theirs.get(k) != ours[k]) or "identity"
+
+
+@contextlib.contextmanager
+def locked(out: Path) -> Iterator[None]:
+    """Hold ``out/.lock`` for the run's life; another holder is an error naming its pid. A
+    folder the run created and left empty is removed again."""
+    created = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise IsdartsError(f"--out {out}: exists and is not a folder") from None
+    path = out / LOCK
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
+            raise IsdartsError(
+                f"{out}: in use by another run (pid {holder}); wait for it to end or use "
+                "another --out"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        try:
+            yield
+        finally:
+            path.unlink(missing_ok=True)
+            if created and not any(out.iterdir()):
+                out.rmdir()
+    finally:
+        os.close(fd)
+
+
+def finished_result(spec: RunSpec) -> dict | None:
+    """The result of this run if it already finished in ``spec.out`` (rerunning it does
+    nothing), else None; another run's result is an error naming what differs."""
+    path = spec.result_path
+    if not path.is_file():
+        return None
+    try:
+        result = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise IsdartsError(f"{path}: not valid JSON ({exc}); delete it to run again") from None
+    if not isinstance(result, dict):
+        raise IsdartsError(f"{path}: not a result file; delete it to run again")
+    if "identity" not in result:  # written before results carried their identity
+        print(f"isdarts: {path} exists (no identity recorded); nothing to do", file=sys.stderr)
+        return result
+    if result["identity"] != spec.identity:
+        raise IsdartsError(
+            f"{path}: the result of a different {spec.what} (differs in: "
+            f"{_differs(result['identity'], spec.identity)}); use another --out or delete it"
+        )
+    print(f"isdarts: {path} exists; nothing to do", file=sys.stderr)
+    return result
+
+
+def load_checkpoint(path: Path, device: torch.device) -> dict:
+    """A run's checkpoint; a corrupt or truncated file is an error naming it."""
+    try:
+        ckpt = torch.load(path, map_location=device, weights_only=False)
+    except Exception as exc:  # torch raises many types for a damaged file
+        raise IsdartsError(
+            f"{path}: corrupt or unreadable checkpoint ({type(exc).__name__}: {exc}); "
+            "delete it to start the run over"
+        ) from None
+    if not isinstance(ckpt, dict) or "identity" not in ckpt:
+        raise IsdartsError(f"{path}: not an isdarts checkpoint; delete it to start the run over")
+    return ckpt
+
+
+def start_or_resume(spec: RunSpec, job: Job) -> dict:
+    """The state to go on from: the checkpoint's (restored into the job), else a fresh one.
+
+    On resume ``log.jsonl`` is rewritten to the epochs the checkpoint holds, so lines of an
+    epoch interrupted after its log line but before its checkpoint are dropped. On a fresh
+    start any stale log is removed.
+    """
+    if not spec.ckpt_path.is_file():
+        spec.log_path.unlink(missing_ok=True)
+        return job.new_state()
+    ckpt = load_checkpoint(spec.ckpt_path, job.device)
+    if ckpt["identity"] != spec.identity:
+        raise IsdartsError(
+            f"{spec.ckpt_path}: made by a different {spec.what} (differs in: "
+            f"{_differs(ckpt['identity'], spec.identity)}); use another --out or delete it"
+        )
+    state = ckpt["state"]
+    write_text_atomic(spec.log_path, "".join(json.dumps(r) + "\n" for r in state["log"]))
+    print(
+        f"isdarts: resuming {spec.out} after epoch {state['epoch']}/{job.epochs}", file=sys.stderr
+    )
+    job.restore(ckpt)
+    return state
+
+
+def save(spec: RunSpec, job: Job, state: dict, row: dict) -> None:
+    """Replace the checkpoint, then append the row to ``log.jsonl``."""
+    ckpt = {"identity": spec.identity, "state": state, **job.checkpoint()}
+    try:
+        atomic_write(spec.ckpt_path, lambda p: torch.save(ckpt, p))
+    except RuntimeError as exc:  # torch's own writer: a full disk reads "unexpected pos"
+        raise IsdartsError(
+            f"{spec.ckpt_path}: cannot write the checkpoint ({exc}); is the disk full? The "
+            "previous checkpoint is kept"
+        ) from None
+    with spec.log_path.open("a") as f:
+        f.write(json.dumps(row, allow_nan=False) + "\n")
