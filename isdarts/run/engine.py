@@ -98,6 +98,8 @@ def provenance(job: Job, state: dict, data_source: str) -> dict[str, Any]:
         "wall_seconds": state["elapsed"],
         "data_source": data_source,
         "device": device_name(job.device),
+        # the CPU kernels ATen picked (e.g. AVX2, AVX512): float results differ between them
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "torch_version": torch.__version__,
         "isdarts_version": isdarts.__version__,
         "threads": torch.get_num_threads(),
