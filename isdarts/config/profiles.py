@@ -57,17 +57,15 @@ class DartsSettings:
 
 
 @dataclass(frozen=True)
-class SearchProfile:
-    """What a supernet search needs besides the network's size (each space adds that): the
-    paper's NAS-Bench-201 settings. Shrink steps follow epochs ``range(E - S*I, E, I)``."""
+class RunProfile:
+    """What every kind of run names alike (the schema's ``shared`` group): the network's
+    width, the SGD run, the data subset and the CPU settings. Defaults: the paper's
+    NAS-Bench-201 search."""
 
-    space: ClassVar[str]  # the search space the profile is for
     name: str
     channels: int = 16
     batch_size: int = 64
-    epochs: int = 30  # E
-    shrink_steps: int = 4  # S
-    shrink_interval: int = 2  # I
+    epochs: int = 30
     lr: float = 0.025
     lr_min: float = 0.001
     momentum: float = 0.9
@@ -75,9 +73,19 @@ class SearchProfile:
     weight_decay: float = 3e-4
     grad_clip: float = 5.0
     train_subset: int | None = None  # images of the training set used (None: all)
-    order: str = "shuffle"  # shuffle | fixed (the authors' released setting)
     threads: int | None = None  # torch.set_num_threads (None: torch's default)
     channels_last: bool = True
+
+
+@dataclass(frozen=True)
+class SearchProfile(RunProfile):
+    """What a supernet search needs besides the network's size (each space adds that).
+    Shrink steps follow epochs ``range(E - S*I, E, I)`` (E = ``epochs``)."""
+
+    space: ClassVar[str]  # the search space the profile is for
+    shrink_steps: int = 4  # S
+    shrink_interval: int = 2  # I
+    order: str = "shuffle"  # shuffle | fixed (the authors' released setting)
     darts: DartsSettings = field(default_factory=DartsSettings)
 
 

@@ -14,27 +14,21 @@ from isdarts.config import profiles
 
 
 @dataclass(frozen=True)
-class TrainProfile:
-    name: str
+class TrainProfile(profiles.RunProfile):
+    """The paper's final training by default (C=36, 20 cells, 600 epochs)."""
+
     channels: int = 36
+    batch_size: int = 96
+    epochs: int = 600  # including the warm-up epochs
+    lr_min: float = 0.0
+    channels_last: bool = False
     layers: int = 20
     auxiliary_weight: float = 0.4  # 0: no auxiliary head
     drop_path: float = 0.2  # final drop-path probability, ramped linearly from 0
-    epochs: int = 600  # including the warm-up epochs
     warmup_epochs: int = 5
-    batch_size: int = 96
-    lr: float = 0.025
-    lr_min: float = 0.0
-    momentum: float = 0.9
-    nesterov: bool = True
-    weight_decay: float = 3e-4
-    grad_clip: float = 5.0
     cutout: int = 16
-    train_subset: int | None = None  # training images used (None: all 50,000)
     test_subset: int | None = None  # test images evaluated (None: all 10,000)
     eval_batch_size: int = 500
-    threads: int | None = None
-    channels_last: bool = False
 
 
 def load_train_profile(name_or_path: str | os.PathLike) -> TrainProfile:
