@@ -22,6 +22,7 @@ import pandas as pd
 from isdarts._io import atomic_write
 from isdarts.bench import COLUMNS
 from isdarts.errors import IsdartsError
+from isdarts.report.evaluate import CARRIED
 from isdarts.report.mdtext import data_source_label
 from isdarts.report.published import PublishedRow, match, optimum
 
@@ -36,14 +37,7 @@ RUN_COLUMNS = [
     "index",
     "arch",
     *COLUMNS,
-    "epochs",
-    "wall_seconds",
-    "device",
-    "data_source",
-    "order",
-    "torch_version",
-    "isdarts_version",
-    "benchmark_format",
+    *CARRIED,  # the provenance an evaluation copies from result.json
     "table",
 ]
 SUMMARY_COLUMNS = [
