@@ -101,3 +101,19 @@ def test_a_run_that_fails_before_its_first_epoch_leaves_no_folder(tmp_path):
     res = _search(out, "--data-root", str(tmp_path / "no-data"))
     _one_line_error(res, "not prepared")
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ("", "empty profile"),
+        ("lr: .inf\n", "bad value inf for 'lr' (expected a finite number)"),
+        ("darts:\n  arch_lr: .nan\n", "bad value nan for 'darts.arch_lr'"),
+    ],
+)
+def test_an_empty_or_non_finite_profile_is_refused(tmp_path, text, needle):
+    path = tmp_path / "p.yaml"
+    path.write_text(text)
+    res = _search(tmp_path / "out", "--profile", str(path))
+    _one_line_error(res, needle)
+    assert str(path) in res.stderr and not (tmp_path / "out").exists()

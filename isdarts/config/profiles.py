@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -90,11 +92,17 @@ class SearchProfile(RunProfile):
 
 
 def read_mapping(path: Path) -> dict[str, Any]:
-    """The YAML mapping of settings in ``path`` (empty file: no settings)."""
+    """The YAML mapping of settings in ``path``. An empty file is an error: it would silently
+    mean the paper's settings (a GPU-scale run)."""
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
+        raw = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
         raise IsdartsError(f"{path}: not valid YAML ({exc})") from None
+    if raw is None:
+        raise IsdartsError(
+            f"{path}: empty profile (expected a mapping of settings; name every setting, as "
+            "config/profiles/paper.yaml does)"
+        )
     if not isinstance(raw, dict):
         raise IsdartsError(f"{path}: expected a mapping of settings")
     return raw
@@ -137,6 +145,11 @@ def schema(kind: str) -> dict[str, Any]:
 
 def check(path: Path, raw: dict[str, Any], kind: str) -> None:
     """``raw`` against the kind's schema; the first problem as one line naming the key."""
+    for key, value in _numbers(raw):
+        if not math.isfinite(value):
+            raise IsdartsError(
+                f"{path}: bad value {value!r} for '{key}' (expected a finite number)"
+            )
     validator = jsonschema.Draft202012Validator(schema(kind))
     errors = sorted(validator.iter_errors(raw), key=lambda e: list(e.absolute_path))
     if not errors:
@@ -155,6 +168,15 @@ def check(path: Path, raw: dict[str, Any], kind: str) -> None:
     raise IsdartsError(
         f"{path}: bad value {_value(raw, key)!r} for '{key}' (expected {expected}; see {example})"
     )
+
+
+def _numbers(raw: dict, prefix: str = "") -> Iterator[tuple[str, float]]:
+    """(key, value) of every float setting, nested ``darts.`` keys included."""
+    for key, value in raw.items():
+        if isinstance(value, dict):
+            yield from _numbers(value, f"{prefix}{key}.")
+        elif isinstance(value, float):
+            yield f"{prefix}{key}", value
 
 
 def _value(raw: dict, key: str) -> Any:
