@@ -24,7 +24,6 @@ import math
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, Protocol
 
 import torch
@@ -106,11 +105,10 @@ def provenance(job: Job, state: dict, data_source: str) -> dict[str, Any]:
     }
 
 
-def _stopped(out: Path, state: dict, exc: NonFiniteLoss) -> IsdartsError:
-    ckpt_path = out / "checkpoint.pt"
+def _stopped(spec: RunSpec, state: dict, exc: NonFiniteLoss) -> IsdartsError:
     kept = (
-        f"the last good checkpoint (epoch {state['epoch']}) is kept in {ckpt_path}"
-        if ckpt_path.is_file()
+        f"the last good checkpoint (epoch {state['epoch']}) is kept in {spec.ckpt_path}"
+        if spec.ckpt_path.is_file()
         else "no checkpoint was written yet"
     )
     return IsdartsError(f"{exc}; stopping ({kept}); try a smaller lr")
@@ -133,7 +131,7 @@ def run(spec: RunSpec, prepare: Callable[[], Job], on_epoch_end: EpochHook | Non
             try:
                 row, line = job.epoch(state, e)
             except NonFiniteLoss as exc:
-                raise _stopped(spec.out, state, exc) from None
+                raise _stopped(spec, state, exc) from None
             state["epoch"] = e + 1
             state["log"].append(row)
             state["elapsed"] = t_base + time.perf_counter() - started

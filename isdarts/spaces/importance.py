@@ -25,11 +25,9 @@ from torch import nn
 
 def sample_scores(var: torch.Tensor, c: int) -> torch.Tensor:
     """Per-sample scores from the channel variance ``var`` (float64, [B, H, W, ...]) of an
-    output with ``c`` channels: the pixel mean of ``3 (c - 1) / (c var^2)``, +inf where the
-    variance is zero; shape [B, ...]."""
-    f = 3.0 * (c - 1) / c / var.square()
-    f = torch.where(var == 0, torch.full_like(f, math.inf), f)
-    return f.mean(dim=(1, 2))
+    output with ``c`` channels: the pixel mean of ``3 (c - 1) / (c var^2)``; shape [B, ...].
+    A zero variance divides a positive number by +0 and so gives +inf by itself."""
+    return (3.0 * (c - 1) / c / var.square()).mean(dim=(1, 2))
 
 
 class ImportanceSums:
