@@ -35,3 +35,20 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
 
 def write_json_atomic(path: str | os.PathLike, obj: Any) -> Path:
     return write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
+
+
+def read_yaml(path: str | os.PathLike) -> Any:
+    """The YAML document in ``path``; a syntax error becomes one line naming the file, line and
+    column (PyYAML's own message spans several lines and names ``<unicode string>``)."""
+    import yaml
+
+    from isdarts.errors import IsdartsError
+
+    path = Path(path)
+    try:
+        return yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise IsdartsError(f"{path}{where}: not valid YAML ({problem})") from None

@@ -29,6 +29,7 @@ from typing import Any, ClassVar, TypeVar
 import jsonschema
 import yaml
 
+from isdarts._io import read_yaml
 from isdarts.config import REPO_ROOT
 from isdarts.errors import IsdartsError
 
@@ -94,10 +95,7 @@ class SearchProfile(RunProfile):
 def read_mapping(path: Path) -> dict[str, Any]:
     """The YAML mapping of settings in ``path``. An empty file is an error: it would silently
     mean the paper's settings (a GPU-scale run)."""
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise IsdartsError(f"{path}: not valid YAML ({exc})") from None
+    raw = read_yaml(path)
     if raw is None:
         raise IsdartsError(
             f"{path}: empty profile (expected a mapping of settings; name every setting, as "

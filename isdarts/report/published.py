@@ -14,8 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
+from isdarts._io import read_yaml
 from isdarts.bench import COLUMNS
 from isdarts.errors import IsdartsError
 
@@ -56,11 +55,9 @@ def load_published(path: str | os.PathLike) -> list[PublishedRow]:
     """All rows of all spaces, in file order; IsdartsError naming the field if malformed."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = read_yaml(path)
     except FileNotFoundError:
         raise IsdartsError(f"{path}: published numbers file missing") from None
-    except yaml.YAMLError as exc:
-        raise IsdartsError(f"{path}: not valid YAML ({exc})") from None
     if not isinstance(raw, dict) or not raw:
         raise IsdartsError(f"{path}: expected a mapping of search space -> published rows")
     rows: list[PublishedRow] = []
