@@ -16,9 +16,9 @@ from pathlib import Path
 
 from isdarts._io import read_yaml
 from isdarts.bench import COLUMNS
+from isdarts.config.documents import check_document
 from isdarts.errors import IsdartsError
 
-ROW_KEYS = {"method", "id", "source", "mean", "std", "ours"}
 # DARTS space: CIFAR-10 test error (%) after the final training, parameters (M) at C=36 / 20
 # cells, search cost (GPU-days).
 DARTS_COLUMNS = ("test_error", "params_m", "search_cost_gpu_days")
@@ -37,49 +37,38 @@ class PublishedRow:
     ours: str | None
 
 
-def _numbers(path: Path, where: str, values, columns, allow_null: bool = False) -> dict:
-    if not isinstance(values, list) or len(values) != len(columns):
+def _numbers(path: Path, where: str, values: list, columns, allow_null: bool = False) -> dict:
+    """The schema checked the types; here: one value per column, finite, null where allowed."""
+    if len(values) != len(columns):
         raise IsdartsError(f"{path}: {where}: expected a list of {len(columns)} numbers")
     out = {}
     for c, v in zip(columns, values, strict=True):
         if v is None and allow_null:
             out[c] = None
-            continue
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise IsdartsError(f"{path}: {where}: '{v}' for {c} is not a number")
-        out[c] = float(v)
+        elif v is None or not math.isfinite(v):
+            raise IsdartsError(f"{path}: {where}: '{v}' for {c} is not a finite number")
+        else:
+            out[c] = float(v)
     return out
 
 
 def load_published(path: str | os.PathLike) -> list[PublishedRow]:
-    """All rows of all spaces, in file order; IsdartsError naming the field if malformed."""
+    """All rows of all spaces, in file order; IsdartsError naming the field if malformed
+    (``schemas/published.schema.yaml``, then the columns of each space and unique ids)."""
     path = Path(path)
     try:
         raw = read_yaml(path)
     except FileNotFoundError:
         raise IsdartsError(f"{path}: published numbers file missing") from None
-    if not isinstance(raw, dict) or not raw:
-        raise IsdartsError(f"{path}: expected a mapping of search space -> published rows")
+    check_document(path, raw, "published")
     rows: list[PublishedRow] = []
     for space, block in raw.items():
-        if space not in COLUMNS_OF:
-            raise IsdartsError(f"{path}: unknown search space '{space}' (expected nb201 or darts)")
-        if not isinstance(block, dict) or set(block) != {"search_dataset", "columns", "rows"}:
-            raise IsdartsError(f"{path}: {space}: expected keys search_dataset, columns, rows")
         columns = block["columns"]
         if list(columns) != list(COLUMNS_OF[space]):
             raise IsdartsError(f"{path}: {space}.columns: expected {', '.join(COLUMNS_OF[space])}")
         ids, ours_seen = set(), set()
-        for n, row in enumerate(block["rows"] or []):
+        for n, row in enumerate(block["rows"]):
             where = f"{space}.rows[{n}]"
-            if not isinstance(row, dict):
-                raise IsdartsError(f"{path}: {where}: expected a mapping")
-            unknown = set(row) - ROW_KEYS
-            if unknown:
-                raise IsdartsError(f"{path}: {where}: unknown key(s) {', '.join(sorted(unknown))}")
-            for key in ("method", "id", "source", "mean"):
-                if key not in row:
-                    raise IsdartsError(f"{path}: {where}: missing '{key}'")
             if row["id"] in ids:
                 raise IsdartsError(f"{path}: {where}: duplicate id '{row['id']}'")
             ids.add(row["id"])
@@ -92,10 +81,10 @@ def load_published(path: str | os.PathLike) -> list[PublishedRow]:
             rows.append(
                 PublishedRow(
                     space=space,
-                    search_dataset=str(block["search_dataset"]),
-                    id=str(row["id"]),
-                    method=str(row["method"]),
-                    source=str(row["source"]),
+                    search_dataset=block["search_dataset"],
+                    id=row["id"],
+                    method=row["method"],
+                    source=row["source"],
                     mean=_numbers(path, f"{where}.mean", row["mean"], columns),
                     std=None
                     if std is None
