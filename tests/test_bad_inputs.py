@@ -5,6 +5,7 @@ output path that is a file or lies under one."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -117,3 +118,159 @@ def test_an_empty_or_non_finite_profile_is_refused(tmp_path, text, needle):
     res = _search(tmp_path / "out", "--profile", str(path))
     _one_line_error(res, needle)
     assert str(path) in res.stderr and not (tmp_path / "out").exists()
+
+
+# --- report inputs: the files the report steps read (runs.csv, summary.csv, evaluations,
+# result.json, published.yaml), from the committed `cpu` report, made bad one way each.
+
+REPORT = Path(__file__).resolve().parents[1] / "reports" / "cpu"
+PUBLISHED = Path(__file__).resolve().parents[1] / "config" / "published.yaml"
+
+
+def _report(tmp_path: Path, runs: Path, summary: Path, published: Path = PUBLISHED):
+    out = tmp_path / "report.md"
+    res = _isdarts(
+        "report",
+        "--runs",
+        str(runs),
+        "--summary",
+        str(summary),
+        "--published",
+        str(published),
+        "--out",
+        str(out),
+    )
+    assert not out.exists()
+    return res
+
+
+def _cut(tmp_path: Path, src: Path, keep: int | None = None, drop_bytes: int = 0) -> Path:
+    """A copy of ``src`` with its first ``keep`` lines, or ``drop_bytes`` cut off its end."""
+    data = src.read_bytes()
+    if keep is not None:
+        data = b"".join(data.splitlines(keepends=True)[:keep])
+    dst = tmp_path / f"cut-{src.name}"
+    dst.write_bytes(data[: len(data) - drop_bytes])
+    return dst
+
+
+def test_the_committed_report_tables_pass_their_schemas():
+    from isdarts.report.tables import read_tables
+
+    runs, summary = read_tables(REPORT / "runs.csv", REPORT / "summary.csv", "nb201")
+    assert len(runs) >= 2 and len(summary) == 6 * summary.groupby(["method"]).ngroups
+    runs, summary = read_tables(
+        REPORT / "darts" / "runs.csv", REPORT / "darts" / "summary.csv", "darts"
+    )
+    assert set(summary["cell"]) == set(runs["cell"])
+
+
+@pytest.mark.parametrize(
+    "runs_edit, summary_edit, needle",
+    [
+        ({"drop_bytes": 40}, {}, "cut-runs.csv: ends in the middle of a line"),
+        ({"keep": 3}, {}, "disagree on nb201"),
+        ({"keep": 1}, {}, "cut-runs.csv: no rows"),
+        ({}, {"keep": 7}, "disagree on nb201 darts cifar10"),
+    ],
+)
+def test_a_cut_report_table_is_an_error_not_a_report(tmp_path, runs_edit, summary_edit, needle):
+    runs = _cut(tmp_path, REPORT / "runs.csv", **runs_edit) if runs_edit else REPORT / "runs.csv"
+    summary = (
+        _cut(tmp_path, REPORT / "summary.csv", **summary_edit)
+        if summary_edit
+        else REPORT / "summary.csv"
+    )
+    _one_line_error(_report(tmp_path, runs, summary), needle)
+
+
+@pytest.mark.parametrize(
+    "column, value, needle",
+    [
+        ("cifar10_test", "high", "line 2: column 'cifar10_test' holds 'high' (expected a number"),
+        ("cifar10_test", "981.98", "holds 981.98 (expected a number in 0..100)"),
+        ("arch", "|nor_conv_3x3~0|+|nor_con", "column 'arch'"),
+        ("seed", "1.5", "column 'seed' holds 1.5 (expected a whole number"),
+        ("wall_seconds", "", "column 'wall_seconds' holds an empty value"),
+    ],
+)
+def test_a_bad_value_in_the_runs_table_names_line_and_column(tmp_path, column, value, needle):
+    import pandas as pd
+
+    df = pd.read_csv(REPORT / "runs.csv", dtype=str, keep_default_na=False)
+    df.loc[0, column] = value
+    bad = tmp_path / "runs.csv"
+    df.to_csv(bad, index=False)
+    _one_line_error(_report(tmp_path, bad, REPORT / "summary.csv"), needle)
+
+
+def test_published_numbers_of_the_wrong_shape_are_a_one_line_error(tmp_path):
+    import yaml
+
+    data = yaml.safe_load(PUBLISHED.read_text())
+    data["nb201"]["columns"] = 5
+    bad = tmp_path / "published.yaml"
+    bad.write_text(yaml.safe_dump(data))
+    res = _report(tmp_path, REPORT / "runs.csv", REPORT / "summary.csv", bad)
+    _one_line_error(res, "bad value 5 for 'nb201.columns' (expected a list of column names)")
+
+
+def _evaluation(tmp_path: Path, **edit) -> Path:
+    """An evaluation.json made from the committed runs table's first row, edited."""
+    import pandas as pd
+
+    record = pd.read_csv(REPORT / "runs.csv").iloc[0].to_dict()
+    record.update(edit)
+    path = tmp_path / "evaluation.json"
+    path.write_text(json.dumps(record, default=str))
+    return path
+
+
+@pytest.mark.parametrize(
+    "edit, needle",
+    [
+        ({"cifar10_test": "high"}, "column 'cifar10_test' holds 'high'"),
+        ({"arch": 123}, "column 'arch' holds 123"),
+        ({"dataset": "mnist"}, "column 'dataset' holds 'mnist' (expected one of cifar10"),
+    ],
+)
+def test_a_bad_evaluation_names_its_file(tmp_path, edit, needle):
+    path = _evaluation(tmp_path, **edit)
+    runs, summary = tmp_path / "runs.csv", tmp_path / "summary.csv"
+    args = ["aggregate", str(path), "--published", str(PUBLISHED)]
+    res = _isdarts(*args, "--runs", str(runs), "--summary", str(summary))
+    _one_line_error(res, f"{path}: {needle}")
+    assert not runs.exists() and not summary.exists()
+
+
+def test_a_null_evaluation_is_a_one_line_error(tmp_path):
+    path = tmp_path / "evaluation.json"
+    path.write_text("null\n")
+    args = ["aggregate", str(path), "--published", str(PUBLISHED)]
+    res = _isdarts(*args, "--runs", str(tmp_path / "r.csv"), "--summary", str(tmp_path / "s.csv"))
+    _one_line_error(res, "expected a JSON object")
+
+
+@pytest.mark.parametrize(
+    "edit, needle",
+    [
+        ({"arch": 123}, "bad value 123 for 'arch' (expected a NAS-Bench-201 cell string"),
+        ({"seed": -1}, "bad value -1 for 'seed'"),
+        ({"epochs": "14"}, "bad value '14' for 'epochs'"),
+        (None, "expected a mapping of keys to values, not None"),
+    ],
+)
+def test_a_bad_search_result_is_not_evaluated(tmp_path, bench, edit, needle):
+    import pandas as pd
+
+    row = pd.read_csv(REPORT / "runs.csv").iloc[0]
+    keys = ("space", "method", "dataset", "profile", "arch")
+    result = {k: row[k] for k in keys} | {"seed": 0, "epochs": 14, "wall_seconds": 1.0}
+    result = None if edit is None else result | edit
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "result.json").write_text(json.dumps(result))
+    out = tmp_path / "evaluation.json"
+    res = _isdarts("evaluate", "--run", str(run), "--out", str(out), "--bench", str(bench.path))
+    _one_line_error(res, needle)
+    assert not out.exists()

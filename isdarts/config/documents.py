@@ -52,6 +52,8 @@ def problem(error: jsonschema.ValidationError) -> str:
         unknown = sorted(k for k in error.instance if k not in known)[0]
         prefix = f"{where}." if where else ""
         return f"unknown key '{prefix}{unknown}' (expected one of {', '.join(known)})"
+    if not where and error.validator == "type":
+        return f"expected a mapping of keys to values, not {_short(error.instance)}"
     expected = error.schema.get("description") if isinstance(error.schema, dict) else None
     if expected:
         return f"bad value {_short(error.instance)} for {at} (expected {expected})"

@@ -25,6 +25,7 @@ from isdarts.errors import IsdartsError
 from isdarts.report.evaluate import CARRIED
 from isdarts.report.mdtext import data_source_label
 from isdarts.report.published import PublishedRow, match, optimum
+from isdarts.report.tables import NB201_RUNS, check_frame
 
 KEYS = ["space", "method", "dataset"]
 METHOD_ORDER = ("isdarts", "darts")  # rows and runs: the paper's method first
@@ -61,21 +62,24 @@ SUMMARY_COLUMNS = [
 
 def runs_table(evaluations: Iterable[str | os.PathLike]) -> pd.DataFrame:
     """One row per evaluation file, sorted by space, method, data set, seed."""
+    paths = [Path(p) for p in evaluations]
     records = []
-    for path in evaluations:
+    for path in paths:
         try:
-            records.append(json.loads(Path(path).read_text()))
+            record = json.loads(path.read_text())
         except (FileNotFoundError, json.JSONDecodeError) as exc:
             raise IsdartsError(f"{path}: cannot read evaluation ({exc})") from None
+        if not isinstance(record, dict):
+            raise IsdartsError(f"{path}: expected a JSON object (write it with `isdarts evaluate`)")
+        records.append(record)
     if not records:
         raise IsdartsError("no evaluations to aggregate")
     df = pd.DataFrame.from_records(records)
-    missing = [c for c in RUN_COLUMNS[:7] + list(COLUMNS) if c not in df.columns]
-    if missing:
-        raise IsdartsError(f"evaluations lack column(s) {', '.join(missing)}")
-    for c in RUN_COLUMNS:
+    for c in RUN_COLUMNS[7 + len(COLUMNS) :]:  # provenance: absent in older evaluations
         if c not in df.columns:
             df[c] = None
+    # One evaluation is one row of the runs table: the same schema, naming the file.
+    check_frame(df, NB201_RUNS, lambda i: "evaluations" if i is None else str(paths[int(i)]))
     df["data_source"] = df["data_source"].map(data_source_label)
     dup = df.duplicated(KEYS + ["seed", "profile"])
     if dup.any():

@@ -30,6 +30,7 @@ from isdarts.errors import IsdartsError
 from isdarts.report.darts_inputs import RUN_COLUMNS, read_searches, read_surrogate, training_row
 from isdarts.report.mdtext import data_source_label, method_label
 from isdarts.report.published import PublishedRow
+from isdarts.report.tables import DARTS_RUNS, check_frame
 
 BASELINE_CELL = "isdarts_published"  # the paired differences are taken against this cell
 CELL_ORDER = ("isdarts", "darts", "isdarts_published", "darts_v2")
@@ -80,13 +81,15 @@ def runs_table(
     (:func:`read_surrogate`) that fills ``surrogate_val_acc``; without it the column is empty."""
     scores = None if surrogate is None else read_surrogate(surrogate)
     by_path = read_searches(searches)
-    rows = [training_row(path, by_path, scores, surrogate) for path in trainings]
+    paths = [str(p) for p in trainings]
+    rows = [training_row(path, by_path, scores, surrogate) for path in paths]
     if not rows:
         raise IsdartsError("no trainings to aggregate")
     df = pd.DataFrame(rows)
     for c in RUN_COLUMNS:
         if c not in df.columns:
             df[c] = None
+    check_frame(df, DARTS_RUNS, lambda i: "trainings" if i is None else paths[int(i)])
     df["data_source"] = df["data_source"].map(data_source_label)
     dup = df.duplicated(["cell", "seed"])
     if dup.any():

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from isdarts.bench import SURROGATE_LABEL
+from isdarts.config.documents import check_document
 from isdarts.errors import IsdartsError
 from isdarts.spaces.darts.names import REFERENCE_GENOTYPES, Genotype, genotype_from_dict
 
@@ -45,21 +46,17 @@ RUN_COLUMNS = [
     "torch_version",
     "isdarts_version",
 ]
-TRAINING_KEYS = (
-    "genotype_source",
-    "genotype",
-    "seed",
-    "test_acc",
-    "test_error",
-    "params_m_c36_l20",
-)
 
 
-def _read(path: str | os.PathLike, what: str) -> dict:
+def _read(path: str | os.PathLike, what: str, schema: str | None = None) -> dict:
+    """A JSON file; checked against ``schemas/<schema>.schema.yaml`` when one is named."""
     try:
-        return json.loads(Path(path).read_text())
+        rec = json.loads(Path(path).read_text())
     except (FileNotFoundError, json.JSONDecodeError) as exc:
         raise IsdartsError(f"{path}: cannot read {what} ({exc})") from None
+    if schema is not None:
+        check_document(path, rec, schema)
+    return rec
 
 
 def train_budget(rec: dict) -> str:
@@ -142,7 +139,7 @@ def read_searches(searches: Iterable[str | os.PathLike]) -> dict[Path, dict]:
     """DARTS-space search results by resolved path."""
     by_path = {}
     for path in searches:
-        rec = _read(path, "search result")
+        rec = _read(path, "search result", "search-result")
         if rec.get("space") != "darts":
             raise IsdartsError(
                 f"{path}: not a DARTS-space search result (space {rec.get('space')!r})"
@@ -159,10 +156,7 @@ def training_row(
 ) -> dict[str, Any]:
     """One training's row: its result, its cell (a reference name, or the method whose search
     found it, joined with that search) and the cell's surrogate score."""
-    rec = _read(path, "training result")
-    for key in TRAINING_KEYS:
-        if key not in rec:
-            raise IsdartsError(f"{path}: training result lacks '{key}'")
+    rec = _read(path, "training result", "training-result")
     source = str(rec["genotype_source"])
     row = {c: rec.get(c) for c in RUN_COLUMNS if c in rec}
     genotype = genotype_from_dict(rec["genotype"], str(path))

@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 
 from isdarts.bench import SURROGATE_LABEL
-from isdarts.report.darts import BASELINE_CELL, SUMMARY_COLUMNS, cell_label
-from isdarts.report.darts_inputs import RUN_COLUMNS, SURROGATE_EPOCH
+from isdarts.report.darts import BASELINE_CELL, cell_label
+from isdarts.report.darts_inputs import SURROGATE_EPOCH
 from isdarts.report.mdtext import (
     code,
     data_source_label,
@@ -246,6 +246,4 @@ def render(
 
 
 def write_report(runs_csv, summary_csv, published: list[PublishedRow], cells, out) -> Path:
-    return write_rendered(
-        render, runs_csv, summary_csv, published, cells, out, columns=(RUN_COLUMNS, SUMMARY_COLUMNS)
-    )
+    return write_rendered(render, runs_csv, summary_csv, published, cells, out, "darts")

@@ -18,10 +18,9 @@ from typing import Any
 
 from isdarts._io import write_json_atomic
 from isdarts.bench import COLUMNS, Benchmark
+from isdarts.config.documents import check_document
 from isdarts.errors import IsdartsError
 
-# Keys every result.json must carry for a run to be evaluated and reported.
-REQUIRED = ("space", "method", "dataset", "seed", "profile", "arch", "epochs", "wall_seconds")
 # Copied from result.json into the evaluation when present (the runs table's provenance columns).
 CARRIED = (
     "epochs",
@@ -42,7 +41,8 @@ def result_path(run: str | os.PathLike) -> Path:
 
 
 def load_result(run: str | os.PathLike) -> dict[str, Any]:
-    """The ``result.json`` of a finished search, checked for the keys the reports need."""
+    """The ``result.json`` of a finished search, checked against ``search-result.schema.yaml``
+    (the keys the reports read and their types)."""
     path = result_path(run)
     try:
         result = json.loads(path.read_text())
@@ -50,11 +50,7 @@ def load_result(run: str | os.PathLike) -> dict[str, Any]:
         raise IsdartsError(f"{path}: no search result (the search has not finished)") from None
     except json.JSONDecodeError as exc:
         raise IsdartsError(f"{path}: not valid JSON ({exc})") from None
-    if not isinstance(result, dict):
-        raise IsdartsError(f"{path}: expected a JSON object")
-    missing = [k for k in REQUIRED if k not in result]
-    if missing:
-        raise IsdartsError(f"{path}: missing key(s) {', '.join(missing)}")
+    check_document(path, result, "search-result")
     return result
 
 
@@ -70,9 +66,13 @@ def load_log(run: str | os.PathLike) -> list[dict[str, Any]]:
         if not line.strip():
             continue
         try:
-            records.append(json.loads(line))
+            record = json.loads(line)
         except json.JSONDecodeError as exc:
             raise IsdartsError(f"{path}, line {n}: not valid JSON ({exc})") from None
+        epoch = record.get("epoch") if isinstance(record, dict) else None
+        if isinstance(epoch, bool) or not isinstance(epoch, int):
+            raise IsdartsError(f"{path}, line {n}: expected a JSON object with an integer 'epoch'")
+        records.append(record)
     return sorted(records, key=lambda r: r["epoch"])
 
 

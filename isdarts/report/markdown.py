@@ -160,4 +160,4 @@ def _test(dataset: str) -> str:
 
 
 def write_report(runs_csv, summary_csv, published: list[PublishedRow], figures, out) -> Path:
-    return write_rendered(render, runs_csv, summary_csv, published, figures, out)
+    return write_rendered(render, runs_csv, summary_csv, published, figures, out, "nb201")

@@ -8,11 +8,9 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-import pandas as pd
-
 from isdarts._io import write_text_atomic
 from isdarts.data.sources import source_label
-from isdarts.errors import IsdartsError
+from isdarts.report.tables import read_tables
 
 METHOD_LABELS = {"isdarts": "IS-DARTS", "darts": "DARTS (1st order)"}
 
@@ -68,18 +66,6 @@ def images(paths: list[Path], out: Path, title: Callable[[Path], str]) -> list[s
     return lines
 
 
-def read_table(path, columns: list[str] = ()) -> pd.DataFrame:
-    """A CSV of the aggregation; a one-line error naming it if unreadable or lacking a column."""
-    try:
-        df = pd.read_csv(path)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise IsdartsError(f"{path}: cannot read table ({exc})") from None
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise IsdartsError(f"{path}: lacks column(s) {', '.join(missing)} (rerun the aggregation)")
-    return df
-
-
 def write_rendered(
     render: Callable,
     runs_csv,
@@ -87,10 +73,10 @@ def write_rendered(
     published,
     pngs,
     out,
-    columns: tuple[list[str], list[str]] = ((), ()),
+    space: str,
 ) -> Path:
-    """Read the runs and summary CSVs (checking ``columns``), render the report and write it
-    atomically to ``out``."""
+    """Read the runs and summary CSVs of ``space`` (checked: :func:`tables.read_tables`), render
+    the report and write it atomically to ``out``."""
     out = Path(out)
-    runs, summary = read_table(runs_csv, columns[0]), read_table(summary_csv, columns[1])
+    runs, summary = read_tables(runs_csv, summary_csv, space)
     return write_text_atomic(out, render(runs, summary, published, [Path(p) for p in pngs], out))

@@ -1,0 +1,309 @@
+"""The tables the report steps read, as DataFrame schemas (pandera): ``runs.csv`` and
+``summary.csv`` of both spaces, and the evaluations ``isdarts aggregate`` makes its runs table
+of (one ``evaluation.json`` is one row of the NAS-Bench-201 runs table).
+
+A table that fails its schema is an error naming the file (or the evaluation), the column, the
+CSV line and what was expected, never a report with a cut cell string or ``nan s`` in it. Two
+checks a schema cannot make are added: a CSV that does not end with a newline was cut short,
+and the summary must count the runs the runs table holds (a file cut at a line boundary).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pandera.pandas as pa
+
+from isdarts.bench import COLUMNS
+from isdarts.config.seeds import MAX_SEED
+from isdarts.errors import IsdartsError
+from isdarts.spaces.darts.names import parse_darts_text
+from isdarts.spaces.nb201.names import parse
+
+NB201_INDICES = 15625
+NB201_DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
+
+
+def _valid(parser: Callable[[str], Any]) -> Callable[[Any], bool]:
+    def ok(value: Any) -> bool:
+        try:
+            parser(value)
+        except IsdartsError:
+            return False
+        return True
+
+    return ok
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str) and value != ""
+
+
+# What each check expects, in words: the error message says it.
+def _text(expect: str = "a non-empty text", *, required: bool = True) -> pa.Column:
+    return pa.Column(
+        checks=pa.Check(_is_text, element_wise=True, error=expect),
+        nullable=not required,
+        required=required,
+    )
+
+
+def _choice(values: tuple[str, ...], *, nullable: bool = False) -> pa.Column:
+    return pa.Column(
+        checks=pa.Check.isin(values, error=f"one of {', '.join(values)}"), nullable=nullable
+    )
+
+
+def _int(lo: int, hi: int | None = None, *, nullable: bool = False) -> pa.Column:
+    """Whole numbers; nullable ones are read as floats, so they are checked for a zero fraction."""
+    expect = f"a whole number in {lo}..{hi}" if hi is not None else f"a whole number >= {lo}"
+    checks = [
+        pa.Check(
+            lambda s: (s >= lo) & (s <= hi if hi is not None else True) & (s % 1 == 0),
+            error=expect,
+        )
+    ]
+    return pa.Column(float, checks=checks, coerce=True, nullable=nullable)
+
+
+def _number(lo: float | None = None, hi: float | None = None, *, nullable: bool = False):
+    if lo is not None and hi is not None:
+        check, expect = pa.Check.in_range(lo, hi), f"a number in {lo:g}..{hi:g}"
+    elif lo is not None:
+        check, expect = pa.Check.ge(lo), f"a number >= {lo:g}"
+    else:
+        check, expect = pa.Check(lambda s: s.abs() < float("inf")), "a finite number"
+    check.error = expect
+    return pa.Column(float, checks=check, coerce=True, nullable=nullable)
+
+
+def _percent(*, nullable: bool = False) -> pa.Column:
+    return _number(0, 100, nullable=nullable)
+
+
+SEEDS_LIST = pa.Column(
+    checks=pa.Check.str_matches(r"^\d+( \d+)*$", error="seeds separated by spaces, e.g. '0 1 2'"),
+)
+_OPTIONAL_TEXT = {
+    c: _text(required=False)
+    for c in (
+        "device",
+        "data_source",
+        "order",
+        "torch_version",
+        "isdarts_version",
+        "benchmark_format",
+        "table",
+    )
+}
+NB201_CELL = "a NAS-Bench-201 cell string |op~0|+|op~0|op~1|+|op~0|op~1|op~2|"
+
+NB201_RUNS = pa.DataFrameSchema(
+    {
+        "space": _choice(("nb201",)),
+        "method": _text(),
+        "dataset": _choice(NB201_DATASETS),
+        "seed": _int(0, MAX_SEED),
+        "profile": _text(),
+        "index": _int(0, NB201_INDICES - 1),
+        "arch": pa.Column(checks=pa.Check(_valid(parse), element_wise=True, error=NB201_CELL)),
+        **{c: _percent() for c in COLUMNS},
+        "epochs": _int(1),
+        "wall_seconds": _number(0),
+        **_OPTIONAL_TEXT,
+    },
+    name="NAS-Bench-201 runs table",
+)
+
+NB201_SUMMARY = pa.DataFrameSchema(
+    {
+        "space": _choice(("nb201",)),
+        "method": _text(),
+        "dataset": _choice(NB201_DATASETS),
+        "metric": _choice(tuple(COLUMNS)),
+        "n": _int(1),
+        "seeds": SEEDS_LIST,
+        "mean": _percent(),
+        "std": _number(0, nullable=True),
+        "min": _percent(),
+        "max": _percent(),
+        "published_method": _text(required=False),
+        "published_mean": _percent(nullable=True),
+        "published_std": _number(0, nullable=True),
+        "difference": _number(nullable=True),
+        "optimum": _percent(nullable=True),
+        "gap_to_optimum": _number(nullable=True),
+        "published_source": _text(required=False),
+    },
+    name="NAS-Bench-201 summary table",
+)
+
+DARTS_GENOTYPE = "a Genotype(normal=[...], normal_concat=[...], reduce=[...], reduce_concat=[...])"
+
+DARTS_RUNS = pa.DataFrameSchema(
+    {
+        "cell": _text(),
+        "kind": _choice(("found", "reference")),
+        "seed": _int(0, MAX_SEED),
+        "profile": _text(),
+        "test_acc": _percent(),
+        "test_error": _percent(),
+        "test_images": _int(1),
+        "train_images": _int(1),
+        "epochs": _int(1),
+        "params_m": _number(0),
+        "params_m_c36_l20": _number(0),
+        "wall_seconds": _number(0),
+        "search_wall_seconds": _number(0, nullable=True),
+        "search_cost_hours": _number(0, nullable=True),
+        "search_cost_unit": _choice(("CPU-h", "GPU-h"), nullable=True),
+        "search_device": _text(required=False),
+        "search_epochs": _int(1, nullable=True),
+        "surrogate_val_acc": _percent(nullable=True),
+        "genotype": pa.Column(
+            checks=pa.Check(
+                _valid(lambda g: parse_darts_text(g, "genotype")),
+                element_wise=True,
+                error=DARTS_GENOTYPE,
+            )
+        ),
+        "train_budget": _text(required=False),
+        "search_budget": _text(required=False),
+        **_OPTIONAL_TEXT,
+    },
+    name="DARTS-space runs table",
+)
+
+DARTS_SUMMARY = pa.DataFrameSchema(
+    {
+        "cell": _text(),
+        "kind": _choice(("found", "reference")),
+        "n": _int(1),
+        "seeds": SEEDS_LIST,
+        "test_error_mean": _percent(),
+        "test_error_std": _number(0, nullable=True),
+        "test_error_min": _percent(),
+        "test_error_max": _percent(),
+        "test_acc_mean": _percent(),
+        "diff_vs_isdarts_published_mean": _number(nullable=True),
+        "diff_vs_isdarts_published_std": _number(0, nullable=True),
+        "params_m_c36_l20_mean": _number(0),
+        "params_m_c36_l20_min": _number(0),
+        "params_m_c36_l20_max": _number(0),
+        "search_cost_hours_mean": _number(0, nullable=True),
+        "search_cost_unit": _choice(("CPU-h", "GPU-h"), nullable=True),
+        "surrogate_val_acc_mean": _percent(nullable=True),
+        "surrogate_n": _int(0),
+        "published_method": _text(required=False),
+        "published_test_error": _percent(nullable=True),
+        "published_test_error_std": _number(0, nullable=True),
+        "published_params_m": _number(0, nullable=True),
+        "published_search_cost_gpu_days": _number(0, nullable=True),
+        "published_source": _text(required=False),
+    },
+    name="DARTS-space summary table",
+)
+
+# Text columns a CSV must be read as text (a lone seed "0" or a version "2.1" would be a number).
+_TEXT = {
+    "seeds",
+    "arch",
+    "genotype",
+    "profile",
+    "method",
+    "cell",
+    "torch_version",
+    "isdarts_version",
+}
+
+
+def check_frame(df: pd.DataFrame, schema: pa.DataFrameSchema, where: Callable[[Any], str]) -> None:
+    """``df`` against ``schema``; IsdartsError naming ``where(row index)``, the column and the
+    expectation of the first failure. ``where(None)`` names the table as a whole."""
+    if df.empty:
+        raise IsdartsError(f"{where(None)}: no rows (expected one row per run)")
+    try:
+        schema.validate(df, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        raise IsdartsError(_first_failure(exc, schema, where)) from None
+
+
+def _first_failure(exc: pa.errors.SchemaErrors, schema: pa.DataFrameSchema, where) -> str:
+    cases = exc.failure_cases
+    missing = cases[cases["check"] == "column_in_dataframe"]
+    if len(missing):
+        names = ", ".join(str(c) for c in missing["failure_case"])
+        return f"{where(None)}: lacks column(s) {names} (rerun the step that wrote it)"
+    # Rows in file order; a failed dtype coercion and the checks after it name the same value.
+    cases = cases.sort_values("index", kind="stable", na_position="last")
+    case = cases.iloc[0]
+    column = case["column"]
+    col = schema.columns.get(column)
+    expect = next((c.error for c in (col.checks if col else []) if c.error), None)
+    if expect is None:
+        expect = f"a value of type {col.dtype}" if col is not None and col.dtype else "a value"
+    if case["check"] == "not_nullable":
+        expect, value = f"{expect}, not empty", "an empty value"
+    else:
+        value = case["failure_case"]
+        value = repr(value.item() if hasattr(value, "item") else value)
+    index = None if pd.isna(case["index"]) else case["index"]
+    return f"{where(index)}: column '{column}' holds {value} (expected {expect})"
+
+
+def read_csv(path: str | os.PathLike, schema: pa.DataFrameSchema) -> pd.DataFrame:
+    """A CSV the aggregation wrote, checked against ``schema``; IsdartsError naming the file, the
+    column and the line of the first problem."""
+    path = Path(path)
+    try:
+        text = path.read_bytes()
+        df = pd.read_csv(path, dtype={c: str for c in _TEXT})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise IsdartsError(f"{path}: cannot read table ({exc})") from None
+    if text and not text.endswith(b"\n"):
+        raise IsdartsError(f"{path}: ends in the middle of a line (cut short? rerun the step)")
+
+    def where(index: Any) -> str:
+        return str(path) if index is None else f"{path}, line {int(index) + 2}"
+
+    check_frame(df, schema, where)
+    return df
+
+
+def check_counts(
+    runs: pd.DataFrame, summary: pd.DataFrame, keys: list[str], where: tuple[str, str]
+) -> None:
+    """Every group of the runs table is in the summary with the same number of runs and the same
+    seeds, and the other way round: the two files are of one aggregation, neither cut short."""
+    seeds = runs.groupby(keys, sort=False)["seed"].apply(lambda s: " ".join(str(int(v)) for v in s))
+    listed = summary.drop_duplicates(keys).set_index(keys)["seeds"]
+    for key in seeds.index.union(listed.index):
+        name = " ".join(key) if isinstance(key, tuple) else str(key)
+        ours, theirs = seeds.get(key), listed.get(key)
+        if ours != theirs:
+            raise IsdartsError(
+                f"{where[0]} and {where[1]} disagree on {name}: seeds {ours or 'none'} in the "
+                f"runs, {theirs or 'none'} in the summary (rerun the aggregation)"
+            )
+
+
+# Per space: the runs and summary schemas and the keys a summary row is grouped by.
+TABLES = {
+    "nb201": (NB201_RUNS, NB201_SUMMARY, ["space", "method", "dataset"]),
+    "darts": (DARTS_RUNS, DARTS_SUMMARY, ["cell"]),
+}
+
+
+def read_tables(
+    runs_csv: str | os.PathLike, summary_csv: str | os.PathLike, space: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The runs and summary CSVs of one space, each checked against its schema and the two
+    against each other."""
+    runs_schema, summary_schema, keys = TABLES[space]
+    runs, summary = read_csv(runs_csv, runs_schema), read_csv(summary_csv, summary_schema)
+    check_counts(runs, summary, keys, (str(runs_csv), str(summary_csv)))
+    return runs, summary
