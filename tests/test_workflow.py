@@ -134,7 +134,19 @@ def test_config_schema_rejects_bad_keys_and_values(tmp_path, data_root, override
     proc = snakemake(tmp_path, data_root, "-n", config=(override,), check=False)
     assert proc.returncode != 0
     out = proc.stdout + proc.stderr
-    assert "Error validating config file" in out and field in out
+    assert "WorkflowError" in out and f"'{field}" in out
+    assert not (tmp_path / "results").exists()
+
+
+def test_a_config_file_without_a_required_key_is_refused(tmp_path, data_root):
+    """The Snakefile's default configfile is merged under the user's: the user's file alone
+    must hold every required key, or a file without `profile:` runs the default's profile."""
+    lines = (REPO / "config" / "smoke.yaml").read_text().splitlines(keepends=True)
+    partial = tmp_path / "no-profile.yaml"
+    partial.write_text("".join(line for line in lines if not line.startswith("profile:")))
+    proc = snakemake(tmp_path, data_root, "-n", configfile=partial, check=False)
+    assert proc.returncode != 0
+    assert f"config {partial}: missing key 'profile'" in proc.stdout + proc.stderr
     assert not (tmp_path / "results").exists()
 
 

@@ -9,9 +9,29 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from isdarts.cli import job_profile_path, load_job_profile
+from isdarts.config.documents import check_document
 from isdarts.errors import IsdartsError
 
-validate(config, schema="../../isdarts/config/schemas/workflow-config.schema.yaml")
+
+
+def check_config(where, doc):
+    """The workflow config against its schema: the first problem as one line naming the field."""
+    try:
+        check_document(where, doc, "workflow-config")
+    except IsdartsError as exc:
+        raise WorkflowError(f"config {exc}") from None
+
+
+# Required keys are enforced on the user's own config (--configfile files and --config values)
+# alone: merged over the Snakefile's default configfile, a file without `profile:` would
+# silently run the default's profile.
+if workflow.overwrite_configfiles:
+    check_config(
+        ", ".join(map(str, workflow.overwrite_configfiles)),
+        workflow.config_settings.overwrite_config,
+    )
+check_config("(merged)", config)
+validate(config, schema="../../isdarts/config/schemas/workflow-config.schema.yaml")  # defaults
 
 # Project inputs (run profiles, published numbers) are found relative to the repository root,
 # outputs (results/, reports/, logs/) and the data root relative to the working directory.
