@@ -13,7 +13,6 @@ from isdarts.config.documents import check_document
 from isdarts.errors import IsdartsError
 
 
-
 def check_config(where, doc):
     """The workflow config against its schema: the first problem as one line naming the field."""
     try:
@@ -31,7 +30,9 @@ if workflow.overwrite_configfiles:
         workflow.config_settings.overwrite_config,
     )
 check_config("(merged)", config)
-validate(config, schema="../../isdarts/config/schemas/workflow-config.schema.yaml")  # defaults
+validate(
+    config, schema="../../isdarts/config/schemas/workflow-config.schema.yaml"
+)  # defaults
 
 # Project inputs (run profiles, published numbers) are found relative to the repository root,
 # outputs (results/, reports/, logs/) and the data root relative to the working directory.
