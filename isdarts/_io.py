@@ -52,3 +52,13 @@ def read_yaml(path: str | os.PathLike) -> Any:
         where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise IsdartsError(f"{path}{where}: not valid YAML ({problem})") from None
+
+
+def path_arg(text: str) -> str:
+    """An argparse ``type=`` for a file or folder option: an empty string is refused (``--out ''``
+    would otherwise mean the working directory)."""
+    import argparse
+
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a path, got an empty string")
+    return text

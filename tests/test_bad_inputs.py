@@ -274,3 +274,18 @@ def test_a_bad_search_result_is_not_evaluated(tmp_path, bench, edit, needle):
     res = _isdarts("evaluate", "--run", str(run), "--out", str(out), "--bench", str(bench.path))
     _one_line_error(res, needle)
     assert not out.exists()
+
+
+@pytest.mark.parametrize("verb", ["search", "evaluate", "report"])
+def test_an_empty_output_path_is_refused(tmp_path, verb):
+    """`--out ''` would write into the working directory."""
+    before = sorted(Path.cwd().iterdir())
+    extra = {
+        "search": ["--method", "isdarts", "--profile", "smoke"],
+        "evaluate": ["--run", str(tmp_path)],
+        "report": ["--runs", "r.csv", "--summary", "s.csv", "--published", str(PUBLISHED)],
+    }[verb]
+    res = _isdarts(verb, *extra, "--out", "")
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert "argument --out: expected a path, got an empty string" in res.stderr
+    assert sorted(Path.cwd().iterdir()) == before

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import argparse
 
+from isdarts._io import path_arg
+
 
 def _evaluate(args: argparse.Namespace) -> int:
     from isdarts.report.evaluate import write_evaluation
@@ -84,8 +86,8 @@ def _add_nb201(subparsers: argparse._SubParsersAction) -> None:
     ev = subparsers.add_parser(
         "evaluate", help="benchmark look-up of a finished search's final cell (all three data sets)"
     )
-    ev.add_argument("--run", required=True, help="search folder or its result.json")
-    ev.add_argument("--out", required=True, help="evaluation JSON to write")
+    ev.add_argument("--run", required=True, type=path_arg, help="search folder or its result.json")
+    ev.add_argument("--out", required=True, type=path_arg, help="evaluation JSON to write")
     ev.add_argument("--bench", help="NAS-Bench-201 table (default: data root, else the mirror)")
     ev.set_defaults(func=_evaluate)
 
@@ -95,8 +97,15 @@ def _add_nb201(subparsers: argparse._SubParsersAction) -> None:
     ag.add_argument(
         "evaluations", nargs="+", help="evaluation JSON files (from `isdarts evaluate`)"
     )
-    ag.add_argument("--published", required=True, help="published numbers (config/published.yaml)")
-    ag.add_argument("--runs", required=True, help="runs CSV to write (one row per run)")
+    ag.add_argument(
+        "--published",
+        required=True,
+        type=path_arg,
+        help="published numbers (config/published.yaml)",
+    )
+    ag.add_argument(
+        "--runs", required=True, type=path_arg, help="runs CSV to write (one row per run)"
+    )
     ag.add_argument(
         "--summary", required=True, help="summary CSV to write (one row per method and column)"
     )
@@ -115,11 +124,20 @@ def _add_nb201(subparsers: argparse._SubParsersAction) -> None:
     rp = subparsers.add_parser(
         "report", help="Markdown report: table in the paper's format, runs, figures"
     )
-    rp.add_argument("--runs", required=True, help="runs CSV (from `isdarts aggregate`)")
-    rp.add_argument("--summary", required=True, help="summary CSV (from `isdarts aggregate`)")
-    rp.add_argument("--published", required=True, help="published numbers (config/published.yaml)")
+    rp.add_argument(
+        "--runs", required=True, type=path_arg, help="runs CSV (from `isdarts aggregate`)"
+    )
+    rp.add_argument(
+        "--summary", required=True, type=path_arg, help="summary CSV (from `isdarts aggregate`)"
+    )
+    rp.add_argument(
+        "--published",
+        required=True,
+        type=path_arg,
+        help="published numbers (config/published.yaml)",
+    )
     rp.add_argument("--figures", nargs="*", default=[], help="PNG files to show")
-    rp.add_argument("--out", required=True, help="Markdown file to write")
+    rp.add_argument("--out", required=True, type=path_arg, help="Markdown file to write")
     rp.set_defaults(func=_report)
 
 
@@ -137,9 +155,18 @@ def _add_darts(subparsers: argparse._SubParsersAction) -> None:
         default=[],
         help="search result.json files the found cells were trained from",
     )
-    da.add_argument("--published", required=True, help="published numbers (config/published.yaml)")
-    da.add_argument("--runs", required=True, help="runs CSV to write (one row per training)")
-    da.add_argument("--summary", required=True, help="summary CSV to write (one row per cell)")
+    da.add_argument(
+        "--published",
+        required=True,
+        type=path_arg,
+        help="published numbers (config/published.yaml)",
+    )
+    da.add_argument(
+        "--runs", required=True, type=path_arg, help="runs CSV to write (one row per training)"
+    )
+    da.add_argument(
+        "--summary", required=True, type=path_arg, help="summary CSV to write (one row per cell)"
+    )
     da.add_argument(
         "--surrogate",
         metavar="FILE",
@@ -151,9 +178,21 @@ def _add_darts(subparsers: argparse._SubParsersAction) -> None:
     dr = subparsers.add_parser(
         "darts-report", help="DARTS space: Markdown report with the cell diagrams"
     )
-    dr.add_argument("--runs", required=True, help="runs CSV (from `isdarts darts-aggregate`)")
-    dr.add_argument("--summary", required=True, help="summary CSV (from `isdarts darts-aggregate`)")
-    dr.add_argument("--published", required=True, help="published numbers (config/published.yaml)")
+    dr.add_argument(
+        "--runs", required=True, type=path_arg, help="runs CSV (from `isdarts darts-aggregate`)"
+    )
+    dr.add_argument(
+        "--summary",
+        required=True,
+        type=path_arg,
+        help="summary CSV (from `isdarts darts-aggregate`)",
+    )
+    dr.add_argument(
+        "--published",
+        required=True,
+        type=path_arg,
+        help="published numbers (config/published.yaml)",
+    )
     dr.add_argument("--cells", nargs="*", default=[], help="cell diagram PNGs to show")
-    dr.add_argument("--out", required=True, help="Markdown file to write")
+    dr.add_argument("--out", required=True, type=path_arg, help="Markdown file to write")
     dr.set_defaults(func=_darts_report)

@@ -7,6 +7,7 @@ import argparse
 import dataclasses
 from pathlib import Path
 
+from isdarts._io import path_arg
 from isdarts.errors import IsdartsError
 
 DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
@@ -91,8 +92,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="profile name in config/profiles (smoke, cpu, paper; --space darts: "
         "darts-search-<name>.yaml) or a YAML path",
     )
-    p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--data-root", help="data root (default $ISDARTS_DATA or ./data)")
+    p.add_argument("--out", required=True, type=path_arg, help="output folder")
+    p.add_argument("--data-root", type=path_arg, help="data root (default $ISDARTS_DATA or ./data)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument(
         "--threads",

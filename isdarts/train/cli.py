@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from isdarts._io import path_arg
+
 
 def _train(args: argparse.Namespace) -> int:
     from isdarts.spaces.darts.names import load_genotype
@@ -57,8 +59,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="config/profiles/darts-train-<name>.yaml (smoke, cpu, paper) or a YAML path",
     )
     p.add_argument("--seed", type=_seed, default=0, help="0..2^32-1")
-    p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--data-root", help="data root (default $ISDARTS_DATA or ./data)")
+    p.add_argument("--out", required=True, type=path_arg, help="output folder")
+    p.add_argument("--data-root", type=path_arg, help="data root (default $ISDARTS_DATA or ./data)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.set_defaults(func=_train)
     return p
