@@ -14,7 +14,7 @@ from isdarts.cli import main
 from isdarts.errors import IsdartsError
 from isdarts.spaces.darts.adapter import genotype_from_alpha, genotype_from_mask
 from isdarts.spaces.darts.importance import ImportanceProbe, shrink_nodes
-from isdarts.spaces.darts.names import EDGES, NONE, full_mask, genotype_from_dict
+from isdarts.spaces.darts.names import EDGES, NONE, PRIMITIVES, full_mask, genotype_from_dict
 from isdarts.spaces.darts.profile import load_search_profile
 from isdarts.spaces.darts.supernet import DartsSupernet, DartsSupernetConfig
 
@@ -31,6 +31,45 @@ def test_probe_matches_the_spec_formula() -> None:
     assert probe.sums[0, 0, 1].item() == pytest.approx(spec.item(), rel=1e-9)
     probe.add(0, 0, 2, torch.zeros(2, 6, 4, 4))
     assert math.isinf(probe.sums[0, 0, 2].item())
+
+
+def test_the_search_network_ends_with_the_authors_head() -> None:
+    """After the last cell: batch norm (affine, running statistics), ReLU, global average
+    pooling, linear layer (the authors' `lastact` head), not pooling straight away."""
+    torch.manual_seed(0)
+    net = DartsSupernet(DartsSupernetConfig(channels=4, layers=3))
+    assert [name for name, _ in net.named_children()] == ["stem", "cells", "classifier"]
+    head = net.classifier
+    assert [type(m) for m in head.children()] == [torch.nn.BatchNorm2d, torch.nn.Linear]
+    assert head.bn.affine and head.bn.track_running_stats
+    assert head.bn.num_features == head.fc.in_features == 4 * 4 * 4  # 4 nodes x 4C channels
+    x = torch.randn(2, 3, 16, 16)
+    features = {}
+    head.bn.register_forward_hook(lambda m, i, o: features.update(cell=i[0]))
+    net.eval()
+    with torch.no_grad():
+        logits = net(x)
+        cell = features["cell"]
+        expected = head.fc(torch.relu(head.bn(cell)).mean(dim=(2, 3)))
+    assert torch.equal(logits, expected)
+    assert not torch.equal(logits, head.fc(cell.mean(dim=(2, 3))))
+
+
+@pytest.mark.parametrize("pool_bn", [False, True])
+def test_pool_candidates_get_a_batch_norm_only_in_the_original_darts_supernet(pool_bn) -> None:
+    net = DartsSupernet(DartsSupernetConfig(channels=4, layers=3, pool_bn=pool_bn))
+    for cell in net.cells:
+        for edge in cell.edges:
+            for name, op in zip(PRIMITIVES, edge, strict=True):
+                wrapped = isinstance(op, torch.nn.Sequential) and isinstance(
+                    op[-1], torch.nn.BatchNorm2d
+                )
+                if name.endswith("pool_3x3"):
+                    assert wrapped == pool_bn, name
+                    if wrapped:
+                        assert not op[-1].affine and not op[-1].track_running_stats
+                elif name not in ("sep_conv_3x3", "sep_conv_5x5", "dil_conv_3x3", "dil_conv_5x5"):
+                    assert not wrapped, name
 
 
 def test_node_wise_shrink_schedule_leaves_two_pairs_per_node() -> None:

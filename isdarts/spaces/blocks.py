@@ -56,3 +56,22 @@ class Zero(nn.Module):
         if x.shape[1] == self.C_out:
             return x.mul(0.0)
         return x.new_zeros(x.shape[0], self.C_out, *x.shape[2:])
+
+
+class Classifier(nn.Module):
+    """The head of both spaces' networks after the last cell: batch norm (running statistics,
+    affine), ReLU, global average pooling, linear layer."""
+
+    def __init__(self, C: int, num_classes: int) -> None:
+        super().__init__()
+        self.bn = nn.BatchNorm2d(C)
+        self.fc = nn.Linear(C, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.relu(self.bn(x))
+        return self.fc(x.mean(dim=(2, 3)))
+
+
+def stem(C: int) -> nn.Sequential:
+    """3x3 convolution from RGB to ``C`` channels, then batch norm."""
+    return nn.Sequential(nn.Conv2d(3, C, 3, padding=1, bias=False), nn.BatchNorm2d(C))

@@ -7,6 +7,8 @@ every edge holds all eight ops. A node's candidates are its (input, op) pairs, i
 1 reduce), edge, op. IS-DARTS: node = ``sum mask * op(state_j) / K`` over its edges and ops,
 K = 8 fixed. DARTS: node = ``sum softmax(alpha[kind, e]) * op(state_j)``. Removed ops and
 ``none`` (always zero) are not computed. Cell batch norm: no affine, batch statistics.
+After the last cell, the head of the authors' search network: batch norm, ReLU, global
+average pooling, linear layer (:class:`isdarts.spaces.blocks.Classifier`, as NAS-Bench-201's).
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
-from isdarts.spaces.blocks import ReLUConvBN
+from isdarts.spaces.blocks import Classifier, ReLUConvBN, bn, stem
 from isdarts.spaces.darts.names import EDGES, NONE, PRIMITIVES, STEPS, K, Mask, full_mask
 from isdarts.spaces.darts.ops import FactorizedReduce, make_op
+
+POOLS = ("avg_pool_3x3", "max_pool_3x3")
 
 if TYPE_CHECKING:
     from isdarts.spaces.darts.importance import ImportanceProbe
@@ -31,10 +35,28 @@ class DartsSupernetConfig:
     layers: int = 8
     num_classes: int = 10
     stem_multiplier: int = 3
+    # The original DARTS search follows each pooling candidate with a batch norm without
+    # affine parameters; IS-DARTS' supernet does not.
+    pool_bn: bool = False
+
+
+def _candidate(name: str, C: int, stride: int, pool_bn: bool) -> nn.Module:
+    op = make_op(name, C, stride, affine=False)
+    if pool_bn and name in POOLS:
+        return nn.Sequential(op, bn(C, affine=False))
+    return op
 
 
 class SearchCell(nn.Module):
-    def __init__(self, C_pp: int, C_p: int, C: int, reduction: bool, reduction_prev: bool) -> None:
+    def __init__(
+        self,
+        C_pp: int,
+        C_p: int,
+        C: int,
+        reduction: bool,
+        reduction_prev: bool,
+        pool_bn: bool = False,
+    ) -> None:
         super().__init__()
         self.reduction = reduction
         self.preprocess0 = (
@@ -45,8 +67,7 @@ class SearchCell(nn.Module):
         self.preprocess1 = ReLUConvBN(C_p, C, 1, 1, 0, affine=False)
         self.edges = nn.ModuleList(
             nn.ModuleList(
-                make_op(name, C, 2 if reduction and j < 2 else 1, affine=False)
-                for name in PRIMITIVES
+                _candidate(name, C, 2 if reduction and j < 2 else 1, pool_bn) for name in PRIMITIVES
             )
             for _, j in EDGES
         )
@@ -89,15 +110,13 @@ class SearchCell(nn.Module):
 
 class DartsSupernet(nn.Module):
     """Stem (``stem_multiplier * C`` channels), ``layers`` search cells with reductions at 1/3
-    and 2/3 depth, global pooling, linear classifier."""
+    and 2/3 depth, then the authors' head: batch norm, ReLU, global pooling, linear layer."""
 
     def __init__(self, cfg: DartsSupernetConfig) -> None:
         super().__init__()
         self.cfg = cfg
         c_curr = cfg.stem_multiplier * cfg.channels
-        self.stem = nn.Sequential(
-            nn.Conv2d(3, c_curr, 3, padding=1, bias=False), nn.BatchNorm2d(c_curr)
-        )
+        self.stem = stem(c_curr)
         C_pp, C_p, c_curr = c_curr, c_curr, cfg.channels
         reductions = (cfg.layers // 3, 2 * cfg.layers // 3)
         self.cells = nn.ModuleList()
@@ -106,11 +125,11 @@ class DartsSupernet(nn.Module):
             reduction = i in reductions
             if reduction:
                 c_curr *= 2
-            self.cells.append(SearchCell(C_pp, C_p, c_curr, reduction, reduction_prev))
+            self.cells.append(SearchCell(C_pp, C_p, c_curr, reduction, reduction_prev, cfg.pool_bn))
             reduction_prev = reduction
             C_pp, C_p = C_p, STEPS * c_curr
         self.kinds = [int(c.reduction) for c in self.cells]
-        self.classifier = nn.Linear(C_p, cfg.num_classes)
+        self.classifier = Classifier(C_p, cfg.num_classes)
 
     @property
     def num_cells(self) -> int:
@@ -131,4 +150,4 @@ class DartsSupernet(nn.Module):
             kind = self.kinds[c]
             w = None if weights is None else weights[kind]
             s0, s1 = s1, cell(s0, s1, mask[kind], w, probe, c)
-        return self.classifier(s1.mean(dim=(2, 3)))
+        return self.classifier(s1)

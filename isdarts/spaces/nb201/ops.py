@@ -1,5 +1,5 @@
-"""The five candidate operations of the NAS-Bench-201 space and its fixed blocks (stem,
-ResNet reduction block, classifier).
+"""The five candidate operations of the NAS-Bench-201 space and its ResNet reduction block
+(the stem and the classifier head are shared with the DARTS space: :mod:`isdarts.spaces.blocks`).
 
 ``OPS`` maps an op name to a factory ``(C_in, C_out, stride) -> nn.Module``, registered with
 :func:`register_op`. Ops inside searched cells use the cell kind of batch norm (no affine
@@ -86,21 +86,3 @@ class ResNetBasicBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.downsample(x) + self.conv_b(self.conv_a(x))
-
-
-def stem(C: int) -> nn.Sequential:
-    """3x3 convolution from RGB to ``C`` channels, then batch norm."""
-    return nn.Sequential(nn.Conv2d(3, C, 3, padding=1, bias=False), nn.BatchNorm2d(C))
-
-
-class Classifier(nn.Module):
-    """Batch norm, ReLU, global average pooling, linear layer."""
-
-    def __init__(self, C: int, num_classes: int) -> None:
-        super().__init__()
-        self.bn = nn.BatchNorm2d(C)
-        self.fc = nn.Linear(C, num_classes)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = torch.relu(self.bn(x))
-        return self.fc(x.mean(dim=(2, 3)))

@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from isdarts.spaces.blocks import Classifier, stem
 from isdarts.spaces.nb201.names import (
     CONV1,
     CONV3,
@@ -35,7 +36,7 @@ from isdarts.spaces.nb201.names import (
     full_mask,
 )
 from isdarts.spaces.nb201.names import OPS as OP_NAMES
-from isdarts.spaces.nb201.ops import OPS, Classifier, ResNetBasicBlock, stem
+from isdarts.spaces.nb201.ops import OPS, ResNetBasicBlock
 
 
 @dataclass(frozen=True)
