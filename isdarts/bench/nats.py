@@ -1,6 +1,8 @@
 """Convert the official NATS-Bench topology folder (``NATS-tss-v1_0-3ffb9-simple``) to our table.
 
 Read with the ``nats_bench`` package, 200-epoch results, mean over seeds (``is_random=False``).
+The table is checked against the schema before it is written, and its sha256 is recorded beside
+it (``<table>.sha256.json``, :mod:`isdarts.data.sha_record`), which loading checks.
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from isdarts._io import atomic_write
-from isdarts.bench.nb201 import NUM_ARCHS
+from isdarts.bench.nb201 import NUM_ARCHS, validate_table
+from isdarts.data import sha_record
 from isdarts.errors import IsdartsError
 
 
@@ -67,4 +69,9 @@ def import_nats(folder: str | os.PathLike, out: str | os.PathLike, partial: bool
             f"{folder}: cannot read with nats_bench ({type(exc).__name__}: {exc})"
         ) from None
     df = pd.DataFrame(rows)
-    return atomic_write(out, lambda p: df.to_csv(p, index=False, float_format="%.8f"))
+    validate_table(df.copy(), f"{folder} (converted)")
+    made_by = f"isdarts nb201 import --nats {folder.resolve()} --out {Path(out).resolve()}"
+    if partial:
+        made_by += " --partial"
+    blob = df.to_csv(index=False, float_format="%.8f").encode()
+    return sha_record.write_recorded(out, blob, made_by)

@@ -5,7 +5,9 @@ Cache layout under the data root: ``<dataset>/<split>_images.npy`` (uint8 NHWC),
 reports may show, source_path: where it was read on this machine; shapes, sha256 of each file,
 format version). Plain .npy files load and hash in about 0.2 s for CIFAR-10.
 Every file is written to a temporary name and renamed, so an interrupted preparation leaves
-nothing that later passes as prepared.
+nothing that later passes as prepared. Preparing again verifies an existing cache first and
+prepares a corrupt one again. The NAS-Bench-201 files (``nb201/``) are copied, each with a
+sha256 record beside it (:mod:`isdarts.data.sha_record`).
 """
 
 from __future__ import annotations
@@ -14,14 +16,14 @@ import hashlib
 import io
 import json
 import os
-import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from isdarts._io import atomic_write, write_json_atomic
-from isdarts.data import _formats
+from isdarts.data import _formats, sha_record
 from isdarts.data.sources import data_root, mirror_root
 from isdarts.errors import IsdartsError
 
@@ -200,9 +202,19 @@ def prepare(
         raise IsdartsError(f"source '{source}': expected auto, mirror or official")
     root = data_root(root)
     folder = root / name
+    corrupt = None
     if (folder / "meta.json").is_file() and not force:
-        return folder
-    splits, label, path = _read_source(name, source, Path(src_path) if src_path else None, root)
+        corrupt = cache_problem(folder)
+        if corrupt is None:
+            return folder
+    try:
+        splits, label, path = _read_source(name, source, Path(src_path) if src_path else None, root)
+    except IsdartsError as exc:
+        if corrupt is None:
+            raise
+        raise IsdartsError(
+            f"{corrupt} (corrupt cache) and cannot be prepared again: {exc}"
+        ) from None
     meta = {
         "dataset": name,
         "source": label,
@@ -228,7 +240,35 @@ def prepare(
             }
         meta["splits"][split] = entry
     write_json_atomic(folder / "meta.json", meta)  # written last: its presence marks completion
+    if corrupt is not None:
+        print(f"isdarts: {corrupt} (corrupt cache); prepared {name} again", file=sys.stderr)
     return folder
+
+
+def cache_problem(folder: Path) -> str | None:
+    """Why the cache in ``folder`` is not intact: ``meta.json`` unreadable, or a file of it missing
+    or not matching its sha256 there; None when it is intact (every file hashed, ~0.2 s)."""
+    meta_path = folder / "meta.json"
+    try:
+        meta = json.loads(meta_path.read_text())
+        files = [
+            (folder / meta["splits"][split][part]["file"], meta["splits"][split][part]["sha256"])
+            for split in ("train", "test")
+            for part in ("images", "labels")
+        ]
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError):
+        return f"{meta_path}: malformed"
+    for path, sha256 in files:
+        digest = hashlib.sha256()
+        try:
+            with open(path, "rb") as f:
+                while chunk := f.read(1 << 22):
+                    digest.update(chunk)
+        except FileNotFoundError:
+            return f"{path}: missing"
+        if digest.hexdigest() != sha256:
+            return f"{path}: sha256 does not match meta.json"
+    return None
 
 
 def load_split_arrays(folder: Path, split: str, meta: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -263,21 +303,67 @@ def read_meta(folder: Path, name: str) -> dict:
         ) from None
 
 
+NB201_FILES = ("nb201-200ep-accuracies.csv", "splits/cifar-split.txt")
+NB201_MADE_BY = "isdarts data prepare nb201"
+
+
 def copy_benchmark_files(root: str | os.PathLike | None = None, force: bool = False) -> Path:
-    """Copy the NAS-Bench-201 table and split files from the mirror into ``<root>/nb201``."""
+    """Copy the NAS-Bench-201 table and split files from the mirror into ``<root>/nb201``, each
+    with its sha256 record.
+
+    A file already there is kept if it matches its record. One that does not is copied again
+    from the mirror (saying so on stderr) if this command wrote it, else it is an error naming
+    the command that did (``isdarts nb201 import``). A file without a record (copied before
+    records existed) is recorded if it equals the mirror's copy, else kept unrecorded.
+    """
     folder = data_root(root) / "nb201"
     mirror = mirror_root()
-    files = ["nb201-200ep-accuracies.csv", "splits/cifar-split.txt"]
-    if mirror is None or not (mirror / "nb201" / files[0]).is_file():
-        if all((folder / f).is_file() for f in files):
-            return folder
-        raise IsdartsError(
-            f"{folder / files[0]}: missing and no mirror found; download the NATS-Bench folder "
-            "NATS-tss-v1_0-3ffb9-simple and run `isdarts nb201 import --nats PATH`"
-        )
-    for rel in files:
-        dst = folder / rel
+    source = mirror / "nb201" if mirror is not None else None
+    if source is not None and not (source / NB201_FILES[0]).is_file():
+        source = None
+    for rel in NB201_FILES:
+        dst, src = folder / rel, (source / rel if source is not None else None)
+        corrupt = None
         if dst.is_file() and not force:
-            continue
-        atomic_write(dst, lambda p, s=mirror / "nb201" / rel: shutil.copyfile(s, p))
+            corrupt = _benchmark_file_problem(dst, src)
+            if corrupt is None:
+                continue
+        if src is None or not src.is_file():
+            if corrupt is not None:
+                raise IsdartsError(
+                    f"{corrupt} and no mirror holds {rel} to copy it again (set $ISDARTS_MIRROR)"
+                )
+            hint = (
+                "download the NATS-Bench folder NATS-tss-v1_0-3ffb9-simple and run "
+                "`isdarts nb201 import --nats PATH`"
+                if rel == NB201_FILES[0]
+                else "set $ISDARTS_MIRROR to a folder laid out like shared/data"
+            )
+            raise IsdartsError(f"{dst}: missing and no mirror found; {hint}")
+        sha_record.write_recorded(dst, src.read_bytes(), NB201_MADE_BY)
+        if corrupt is not None:
+            print(f"isdarts: {corrupt}; copied it again from the mirror", file=sys.stderr)
     return folder
+
+
+def _benchmark_file_problem(dst: Path, src: Path | None) -> str | None:
+    """None if ``dst`` is to be kept; else why it is copied again (raising if it is not ours)."""
+    blob = dst.read_bytes()
+    try:
+        entry = sha_record.read_record(dst)
+    except IsdartsError:
+        return f"{sha_record.record_path(dst)}: malformed sha256 record"
+    if entry is None:  # from before records: vouch for it only if it is the mirror's copy
+        if src is not None and src.is_file():
+            if sha_record.sha256(src.read_bytes()) == sha_record.sha256(blob):
+                sha_record.write_record(dst, blob, NB201_MADE_BY)
+        return None
+    if sha_record.sha256(blob) == entry["sha256"]:
+        return None
+    problem = f"{dst}: sha256 does not match {sha_record.record_path(dst).name}"
+    if entry["made_by"] != NB201_MADE_BY:  # an imported table: not ours to replace unasked
+        fix = f"rerun `{entry['made_by']}`"
+        if src is not None and src.is_file():
+            fix += f", or `{NB201_MADE_BY} --force` to take the mirror's copy"
+        raise IsdartsError(f"{problem} (corrupt or changed since it was written); {fix}")
+    return f"{problem} (corrupt)"
