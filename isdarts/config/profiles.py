@@ -21,6 +21,7 @@ import dataclasses
 import functools
 import math
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,7 +96,21 @@ class SearchProfile(RunProfile):
 def read_mapping(path: Path) -> dict[str, Any]:
     """The YAML mapping of settings in ``path``. An empty file is an error: it would silently
     mean the paper's settings (a GPU-scale run)."""
-    raw = read_yaml(path)
+    try:
+        raw = read_yaml(path)
+    except UnicodeDecodeError as exc:
+        raise IsdartsError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise IsdartsError(f"{path}: not a profile (collections nested too deeply)") from None
+    except (ValueError, TypeError, LookupError, AttributeError) as exc:
+        # PyYAML's constructors on a scalar they cannot convert: int() of a 5000-digit number,
+        # a date 2020-13-45 (ValueError), an empty `!!int` (IndexError) or `!!bool` (KeyError)
+        detail = str(exc).strip().splitlines()[0] if isinstance(exc, ValueError) else ""
+        if "integer string conversion" in detail:
+            detail = "a number with too many digits"  # past Python's 4300-digit limit
+        raise IsdartsError(
+            f"{path}: not valid YAML (a value it cannot convert{': ' * bool(detail)}{detail})"
+        ) from None
     if raw is None:
         raise IsdartsError(
             f"{path}: empty profile (expected a mapping of settings; name every setting, as "
@@ -110,20 +125,34 @@ def resolve_prefixed(name_or_path: str | os.PathLike, prefix: str, what: str) ->
     """A YAML path as given, else ``config/profiles/<prefix><name>.yaml`` under the current
     directory, then under the repository root."""
     p = Path(name_or_path)
-    if p.suffix in (".yaml", ".yml") or p.is_file():
-        if p.is_file():
+    if p.suffix in (".yaml", ".yml") or _is_file(p, what):
+        if _is_file(p, what):
             return p
-        raise IsdartsError(f"{what} file {p} not found")
+        raise IsdartsError(f"{what} file {_shown(p)} not found")
     stem = str(name_or_path)
     stem = stem if stem.startswith(prefix) else prefix + stem
     for base in (Path.cwd(), REPO_ROOT):
         cand = base / PROFILE_DIR / f"{stem}.yaml"
-        if cand.is_file():
+        if _is_file(cand, what):
             return cand
     raise IsdartsError(
-        f"{what} '{name_or_path}' not found as ./{PROFILE_DIR}/{stem}.yaml "
-        f"or {REPO_ROOT / PROFILE_DIR / (stem + '.yaml')} (names: smoke, cpu, paper)"
+        f"{what} {str(name_or_path)!r} not found as {_shown(f'./{PROFILE_DIR}/{stem}.yaml')} "
+        f"or {_shown(REPO_ROOT / PROFILE_DIR / (stem + '.yaml'))} (names: smoke, cpu, paper)"
     )
+
+
+def _shown(path: str | os.PathLike) -> str:
+    """A path as is, or quoted with repr where it holds a line break or another control
+    character (a message stays one line)."""
+    text = str(path)
+    return text if text.isprintable() else repr(text)
+
+
+def _is_file(path: Path, what: str) -> bool:
+    try:
+        return path.is_file()
+    except OSError as exc:  # a name too long for the file system, a folder not searchable
+        raise IsdartsError(f"{what} {str(path)!r}: {exc.strerror}") from None
 
 
 @functools.cache
@@ -141,40 +170,73 @@ def schema(kind: str) -> dict[str, Any]:
     }
 
 
+def _is_integer(checker: Any, instance: Any) -> bool:
+    """JSON Schema counts 30.0 as an integer; a profile's counts must be ints (range(30.0) fails)."""
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+_Validator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
+)
+# a number PyYAML (YAML 1.1) reads as text: an exponent without a dot in the mantissa (3e-4)
+_EXPONENT_TEXT = re.compile(r"[-+]?[0-9]+[eE][-+]?[0-9]+")
+
+
 def check(path: Path, raw: dict[str, Any], kind: str) -> None:
-    """``raw`` against the kind's schema; the first problem as one line naming the key."""
-    for key, value in _numbers(raw):
-        if not math.isfinite(value):
-            raise IsdartsError(
-                f"{path}: bad value {value!r} for '{key}' (expected a finite number)"
-            )
-    validator = jsonschema.Draft202012Validator(schema(kind))
-    errors = sorted(validator.iter_errors(raw), key=lambda e: list(e.absolute_path))
-    if not errors:
+    """``raw`` against the kind's schema; the first problem as one line naming the key (keys
+    and values quoted with repr, so that a newline in them stays on the line)."""
+    errors = sorted(_Validator(schema(kind)).iter_errors(raw), key=lambda e: list(e.absolute_path))
+    if not errors:  # the schema's bounds let nan through (every comparison with it is false)
+        for key, value in _numbers(raw):
+            if not _is_finite(value):
+                raise IsdartsError(
+                    f"{path}: bad value {value!r} for {key!r} (expected a finite number)"
+                )
         return
     error = errors[0]
     where = [str(p) for p in error.absolute_path]
     prefix = "".join(f"{p}." for p in where)
     if error.validator == "additionalProperties":
         known = error.schema["properties"]
-        unknown = sorted(k for k in error.instance if k not in known)[0]
+        unknown = next(k for k in error.instance if k not in known)  # the first in the file
         expected = ", ".join(prefix + k for k in sorted(known))
-        raise IsdartsError(f"{path}: unknown key '{prefix}{unknown}' (expected one of {expected})")
+        raise IsdartsError(
+            f"{path}: unknown key {prefix + str(unknown)!r} (expected one of {expected})"
+        )
     key = ".".join(where[:2]) if where[:1] == ["darts"] else where[0]
     expected = _description(kind, key) or error.message
+    value = _value(raw, key)
+    if isinstance(value, str) and _EXPONENT_TEXT.fullmatch(value.strip()):
+        expected += f"; YAML reads {value} as text, write a dot in it: {_dotted(value.strip())}"
     example = KINDS[kind][2]
     raise IsdartsError(
-        f"{path}: bad value {_value(raw, key)!r} for '{key}' (expected {expected}; see {example})"
+        f"{path}: bad value {value!r} for {key!r} (expected {expected}; see {example})"
     )
 
 
-def _numbers(raw: dict, prefix: str = "") -> Iterator[tuple[str, float]]:
-    """(key, value) of every float setting, nested ``darts.`` keys included."""
+def _dotted(text: str) -> str:
+    mantissa, e, exponent = text.partition("e") if "e" in text else text.partition("E")
+    return f"{mantissa}.0{e}{exponent}"
+
+
+def _is_finite(value: float | int) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int past the float range (10**400): no setting can use it
+        return False
+
+
+def _numbers(raw: dict) -> Iterator[tuple[str, float | int]]:
+    """(key, value) of every number setting of a profile that passed its schema: top-level
+    values, the values of ``darts:`` and the items of ``darts.arch_betas``."""
     for key, value in raw.items():
-        if isinstance(value, dict):
-            yield from _numbers(value, f"{prefix}{key}.")
-        elif isinstance(value, float):
-            yield f"{prefix}{key}", value
+        inner = value.items() if isinstance(value, dict) else [(None, value)]
+        for sub, v in inner:
+            name = f"{key}" if sub is None else f"{key}.{sub}"
+            for item in v if isinstance(v, list) else [v]:
+                if isinstance(item, (int, float)) and not isinstance(item, bool):
+                    yield name, item
 
 
 def _value(raw: dict, key: str) -> Any:

@@ -46,6 +46,21 @@ def _genotype(args: argparse.Namespace) -> int:
     return 0
 
 
+def _at_least(low: int):
+    """An argparse ``type=``: an integer >= ``low`` (argparse names the option on failure)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < low:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {text!r}")
+        return value
+
+    return parse
+
+
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "genotype", help="print a DARTS-space genotype and its parameter count; --plot draws it"
@@ -54,7 +69,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--json", action="store_true", help="print one JSON object (key params_m)")
     p.add_argument("--plot", metavar="FILE.png", help="draw normal and reduction cells to a PNG")
     p.add_argument("--title", help="name in the plot's title (default: the name or file name)")
-    p.add_argument("--channels", type=int, default=36, help="C for params_m (default 36)")
-    p.add_argument("--layers", type=int, default=20, help="cells for params_m (default 20)")
+    p.add_argument("--channels", type=_at_least(1), default=36, help="C for params_m (default 36)")
+    p.add_argument(
+        "--layers",
+        type=_at_least(3),  # as a training profile's layers: reduction cells at L//3, 2L//3
+        default=20,
+        help="cells for params_m (default 20, at least 3)",
+    )
     p.set_defaults(func=_genotype)
     return p

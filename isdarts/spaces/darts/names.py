@@ -125,9 +125,10 @@ def _pairs(raw: Any, kind: str, where: str) -> Pairs:
 
 
 def _concat(raw: Any, kind: str, steps: int, where: str) -> tuple[int, ...]:
-    if isinstance(raw, range):
-        raw = list(raw)
     valid = range(2, 2 + steps)
+    given = raw
+    if isinstance(raw, range):  # one element past the valid ones at most: range(10**12) too
+        raw = list(raw[: len(valid) + 1])
     if (
         not isinstance(raw, (list, tuple))
         or not raw
@@ -135,7 +136,7 @@ def _concat(raw: Any, kind: str, steps: int, where: str) -> tuple[int, ...]:
         or len(set(raw)) != len(raw)
     ):
         raise IsdartsError(
-            f"{where}: bad '{kind}_concat' {raw!r} (expected distinct node "
+            f"{where}: bad '{kind}_concat' {given!r} (expected distinct node "
             f"indices in {valid.start}..{valid.stop - 1})"
         )
     return tuple(raw)
@@ -148,10 +149,10 @@ def genotype_from_dict(obj: Any, where: str = "genotype") -> Genotype:
             f"{where}: expected an object with keys normal, normal_concat, reduce, reduce_concat"
         )
     keys = {"normal", "normal_concat", "reduce", "reduce_concat"}
-    unknown = set(obj) - keys
-    if unknown:
+    unknown = [k for k in obj if k not in keys]
+    if unknown:  # repr: a key of any type, a newline in it kept on the message's line
         raise IsdartsError(
-            f"{where}: unknown key '{sorted(unknown)[0]}' (expected {', '.join(sorted(keys))})"
+            f"{where}: unknown key {str(unknown[0])!r} (expected {', '.join(sorted(keys))})"
         )
     normal, reduce = (_pairs(obj.get(k), k, where) for k in KINDS)
     if len(normal) != len(reduce):
@@ -175,13 +176,25 @@ def parse_darts_text(text: str, where: str) -> Genotype:
         obj: dict[str, Any] = {}
         for kw in call.keywords:
             v = kw.value
-            if isinstance(v, ast.Call) and getattr(v.func, "id", "") == "range":
-                obj[kw.arg] = list(range(*(ast.literal_eval(a) for a in v.args)))
+            if kw.arg is None:
+                raise ValueError("'**' arguments are not allowed")
+            if isinstance(v, ast.Call) and getattr(v.func, "id", "") == "range" and not v.keywords:
+                obj[kw.arg] = range(*(ast.literal_eval(a) for a in v.args))  # _concat lists it
             else:
                 obj[kw.arg] = ast.literal_eval(v)
-    except (SyntaxError, ValueError, TypeError) as exc:
-        raise IsdartsError(f"{where}: not a genotype (JSON or Genotype(...) text): {exc}") from None
+    except (SyntaxError, ValueError, TypeError, OverflowError) as exc:
+        raise IsdartsError(
+            f"{where}: not a genotype (JSON or Genotype(...) text): {_first_line(exc)}"
+        ) from None
+    except (MemoryError, RecursionError):  # CPython's parser on 10^4 nested operators
+        raise IsdartsError(
+            f"{where}: not a genotype (JSON or Genotype(...) text): nested too deeply"
+        ) from None
     return genotype_from_dict(obj, where)
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _ref(normal: list, reduce: list) -> Genotype:
@@ -245,18 +258,29 @@ def load_genotype(name_or_file: str | os.PathLike) -> Genotype:
     if key in REFERENCE_GENOTYPES:
         return REFERENCE_GENOTYPES[key]
     path = Path(name_or_file)
-    if not path.is_file():
+    try:
+        is_file = path.is_file()
+    except OSError as exc:  # a name too long for the file system, a folder not searchable
+        raise IsdartsError(f"genotype {key!r}: {exc.strerror}") from None
+    if not is_file:
         raise IsdartsError(
-            f"genotype '{key}': neither a file nor a reference name "
+            f"genotype {key!r}: neither a file nor a reference name "
             f"({', '.join(REFERENCE_GENOTYPES)})"
         )
-    text = path.read_text()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise IsdartsError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     if text.lstrip().startswith("Genotype("):
         return parse_darts_text(text, str(path))
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
         raise IsdartsError(f"{path}: not valid JSON ({exc})") from None
+    except ValueError:  # json's int() on a number past Python's 4300-digit limit
+        raise IsdartsError(f"{path}: not valid JSON (a number with too many digits)") from None
+    except RecursionError:  # arrays or objects nested 10^5 deep
+        raise IsdartsError(f"{path}: not valid JSON (nested too deeply)") from None
     if isinstance(obj, dict) and "genotype" in obj and "normal" not in obj:
         obj = obj["genotype"]
     return genotype_from_dict(obj, str(path))

@@ -30,29 +30,30 @@ def parse(arch: str) -> list[str]:
     """The 6 op names of a benchmark string, in ``EDGES`` order; IsdartsError if malformed."""
     if not isinstance(arch, str):
         raise IsdartsError(f"architecture {arch!r}: expected a NAS-Bench-201 string")
+    # every part of the input is quoted with repr: a newline in it stays on the message's line
     groups = arch.strip().split("+")
     if len(groups) != NUM_NODES - 1:
         raise IsdartsError(
-            f"architecture '{arch}': expected {NUM_NODES - 1} '+'-separated node groups, got {len(groups)}"
+            f"architecture {arch!r}: expected {NUM_NODES - 1} '+'-separated node groups, got {len(groups)}"
         )
     ops = []
     for node, group in enumerate(groups, start=1):
         if not (group.startswith("|") and group.endswith("|")):
             raise IsdartsError(
-                f"architecture '{arch}': node group '{group}' must start and end with '|'"
+                f"architecture {arch!r}: node group {group!r} must start and end with '|'"
             )
         items = group[1:-1].split("|")
         if len(items) != node:
             raise IsdartsError(
-                f"architecture '{arch}': node {node} needs {node} inputs, got {len(items)}"
+                f"architecture {arch!r}: node {node} needs {node} inputs, got {len(items)}"
             )
         for j, item in enumerate(items):
             op, sep, src = item.partition("~")
             if not sep or src != str(j):
-                raise IsdartsError(f"architecture '{arch}': item '{item}' should be '<op>~{j}'")
+                raise IsdartsError(f"architecture {arch!r}: item {item!r} should be '<op>~{j}'")
             if op not in OPS:
                 raise IsdartsError(
-                    f"architecture '{arch}': unknown op '{op}' (expected one of {', '.join(OPS)})"
+                    f"architecture {arch!r}: unknown op {op!r} (expected one of {', '.join(OPS)})"
                 )
             ops.append(op)
     return ops
@@ -60,12 +61,12 @@ def parse(arch: str) -> list[str]:
 
 def to_str(ops: list[str] | tuple[str, ...]) -> str:
     """The benchmark string of 6 op names in ``EDGES`` order."""
+    if not isinstance(ops, (list, tuple)) or len(ops) != len(EDGES):
+        raise IsdartsError(f"cell {ops!r}: expected a list of {len(EDGES)} ops, one per edge")
     ops = list(ops)
-    if len(ops) != len(EDGES):
-        raise IsdartsError(f"cell {ops}: expected {len(EDGES)} ops, one per edge")
     for op in ops:
-        if op not in OPS:
-            raise IsdartsError(f"cell {ops}: unknown op '{op}' (expected one of {', '.join(OPS)})")
+        if not isinstance(op, str) or op not in OPS:
+            raise IsdartsError(f"cell {ops}: unknown op {op!r} (expected one of {', '.join(OPS)})")
     groups, k = [], 0
     for node in range(1, NUM_NODES):
         groups.append("|" + "|".join(f"{ops[k + j]}~{j}" for j in range(node)) + "|")
