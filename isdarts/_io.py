@@ -52,6 +52,19 @@ def read_yaml(path: str | os.PathLike) -> Any:
         where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise IsdartsError(f"{path}{where}: not valid YAML ({problem})") from None
+    except UnicodeDecodeError as exc:
+        raise IsdartsError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise IsdartsError(f"{path}: not valid YAML (collections nested too deeply)") from None
+    except (ValueError, TypeError, LookupError, AttributeError) as exc:
+        # PyYAML's constructors on a scalar they cannot convert: int() of a 5000-digit number,
+        # a date 2020-13-45 (ValueError), an empty `!!int` (IndexError) or `!!bool` (KeyError)
+        detail = str(exc).strip().splitlines()[0] if isinstance(exc, ValueError) else ""
+        if "integer string conversion" in detail:
+            detail = "a number with too many digits"  # past Python's 4300-digit limit
+        raise IsdartsError(
+            f"{path}: not valid YAML (a value it cannot convert{': ' * bool(detail)}{detail})"
+        ) from None
 
 
 def path_arg(text: str) -> str:

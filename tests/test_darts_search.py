@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -210,3 +211,64 @@ def test_search_profiles_load_and_validate(tmp_path) -> None:
     bad.write_text("shrink_step: 7\n")
     with pytest.raises(IsdartsError, match=r"x\.yaml: unknown key 'shrink_step'"):
         load_search_profile(bad)
+
+
+def test_darts_in_the_darts_space_is_the_original_darts_search(cifar10) -> None:
+    """The DARTS space's `darts` has the original DARTS search's settings; NAS-Bench-201's
+    keeps the NAS-Bench-201 authors' variant, and its profiles (hence the identities of its
+    finished runs) gain no key."""
+    from isdarts.config.profiles import settings
+    from isdarts.search.methods import Darts, OriginalDarts, get_method
+    from isdarts.spaces.nb201.profile import load_profile
+
+    darts_prof, nb201_prof = load_search_profile("cpu"), load_profile("cpu")
+    original, variant = get_method("darts", "darts"), get_method("darts", "nb201")
+    assert type(original) is OriginalDarts and type(variant) is Darts
+    assert (original.weight_decay(darts_prof), original.nesterov(darts_prof)) == (3e-4, False)
+    assert (variant.weight_decay(nb201_prof), variant.nesterov(nb201_prof)) == (5e-4, True)
+    assert original.supernet_options(darts_prof) == {"pool_bn": True}
+    assert variant.supernet_options(nb201_prof) == {}
+    assert original.arch(darts_prof, (2, 14, 8), "cpu").first
+    assert not variant.arch(nb201_prof, (6, 5), "cpu").first
+    assert sorted(settings(nb201_prof)["darts"]) == [
+        "arch_betas",
+        "arch_lr",
+        "arch_weight_decay",
+        "epochs",
+        "weight_decay",
+    ]
+    tr, va = original.halves(darts_prof, cifar10, None)
+    assert (tr.tolist(), va.tolist()) == (list(range(25000)), list(range(25000, 50000)))
+    split_file = dataclasses.replace(
+        darts_prof, darts=dataclasses.replace(darts_prof.darts, split="file")
+    )
+    tr_file, _ = original.halves(split_file, cifar10, None)
+    assert sorted(tr_file.tolist()) != tr.tolist() and len(tr_file) == 25000
+
+
+@pytest.mark.parametrize("first", [True, False])
+def test_the_architecture_step_comes_first_only_where_asked(monkeypatch, first) -> None:
+    from isdarts.search.step import ArchState, train_epoch
+
+    torch.manual_seed(0)
+    net = DartsSupernet(DartsSupernetConfig(channels=2, layers=3))
+    alpha = torch.nn.Parameter(1e-3 * torch.randn(2, 14, 8))
+    arch = ArchState(alpha, torch.optim.Adam([alpha], lr=3e-4), first=first)
+    weights = torch.optim.SGD(net.parameters(), lr=0.01)
+    order: list[str] = []
+    arch_step, weight_step = arch.step, weights.step
+    monkeypatch.setattr(arch, "step", lambda *a: (order.append("alpha"), arch_step(*a))[1])
+    monkeypatch.setattr(weights, "step", lambda *a: (order.append("w"), weight_step(*a))[1])
+    batch = (torch.randn(4, 3, 8, 8), torch.randint(0, 10, (4,)))
+    train_epoch(
+        net,
+        iter([batch, batch]),
+        2,
+        weights,
+        mask=full_mask(),
+        grad_clip=5.0,
+        desc="t",
+        arch=arch,
+        valid_batches=iter([batch, batch]),
+    )
+    assert order == (["alpha", "w"] * 2 if first else ["w", "alpha"] * 2)

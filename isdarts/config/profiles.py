@@ -61,6 +61,18 @@ class DartsSettings:
 
 
 @dataclass(frozen=True)
+class OriginalDartsSettings(DartsSettings):
+    """The original first-order DARTS search (Liu et al., ICLR 2019; spec section 8), the
+    DARTS-space baseline whose rows the DARTS-space tables print. Defaults: its settings."""
+
+    weight_decay: float = 3e-4
+    nesterov: bool = False  # the supernet's SGD: momentum without Nesterov
+    arch_step_first: bool = True  # each step: alpha first, then the weights
+    split: str = "halves"  # halves: the first and the last half of the training set | file
+    pool_bn: bool = True  # a batch norm (no affine) after each pooling candidate
+
+
+@dataclass(frozen=True)
 class RunProfile:
     """What every kind of run names alike (the schema's ``shared`` group): the network's
     width, the SGD run, the data subset and the CPU settings. Defaults: the paper's
@@ -87,6 +99,8 @@ class SearchProfile(RunProfile):
     Shrink steps follow epochs ``range(E - S*I, E, I)`` (E = ``epochs``)."""
 
     space: ClassVar[str]  # the search space the profile is for
+    # the class of the `darts:` block (the DARTS space: the original DARTS search's)
+    darts_settings: ClassVar[type[DartsSettings]] = DartsSettings
     shrink_steps: int = 4  # S
     shrink_interval: int = 2  # I
     order: str = "shuffle"  # shuffle | fixed (the authors' released setting)
@@ -96,21 +110,7 @@ class SearchProfile(RunProfile):
 def read_mapping(path: Path) -> dict[str, Any]:
     """The YAML mapping of settings in ``path``. An empty file is an error: it would silently
     mean the paper's settings (a GPU-scale run)."""
-    try:
-        raw = read_yaml(path)
-    except UnicodeDecodeError as exc:
-        raise IsdartsError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except RecursionError:  # PyYAML composes nested collections recursively
-        raise IsdartsError(f"{path}: not a profile (collections nested too deeply)") from None
-    except (ValueError, TypeError, LookupError, AttributeError) as exc:
-        # PyYAML's constructors on a scalar they cannot convert: int() of a 5000-digit number,
-        # a date 2020-13-45 (ValueError), an empty `!!int` (IndexError) or `!!bool` (KeyError)
-        detail = str(exc).strip().splitlines()[0] if isinstance(exc, ValueError) else ""
-        if "integer string conversion" in detail:
-            detail = "a number with too many digits"  # past Python's 4300-digit limit
-        raise IsdartsError(
-            f"{path}: not valid YAML (a value it cannot convert{': ' * bool(detail)}{detail})"
-        ) from None
+    raw = read_yaml(path)
     if raw is None:
         raise IsdartsError(
             f"{path}: empty profile (expected a mapping of settings; name every setting, as "
@@ -266,7 +266,7 @@ def load(cls: type[P], kind: str, name_or_path: str | os.PathLike) -> P:
         darts = dict(raw["darts"])
         if "arch_betas" in darts:
             darts["arch_betas"] = tuple(float(b) for b in darts["arch_betas"])
-        raw["darts"] = DartsSettings(**darts)
+        raw["darts"] = cls.darts_settings(**darts)
     prof = cls(name=path.stem.removeprefix(prefix), **raw)
     _check_together(path, prof)
     return prof

@@ -54,12 +54,16 @@ def cosine_lr(step: int, steps: int, lr: float, lr_min: float) -> float:
     return lr_min + 0.5 * (lr - lr_min) * (1 + math.cos(math.pi * step / steps))
 
 
-def sgd(params, prof: Any, weight_decay: float | None = None) -> torch.optim.SGD:
-    """SGD with a profile's momentum, Nesterov flag and weight decay (or ``weight_decay``);
-    the learning rate is set per epoch (:func:`set_lr`)."""
+def sgd(
+    params, prof: Any, weight_decay: float | None = None, nesterov: bool | None = None
+) -> torch.optim.SGD:
+    """SGD with a profile's momentum, Nesterov flag and weight decay (or ``weight_decay`` and
+    ``nesterov`` where a method sets its own); the learning rate is set per epoch
+    (:func:`set_lr`)."""
     wd = prof.weight_decay if weight_decay is None else weight_decay
+    nesterov = prof.nesterov if nesterov is None else nesterov
     return torch.optim.SGD(
-        params, lr=prof.lr, momentum=prof.momentum, nesterov=prof.nesterov, weight_decay=wd
+        params, lr=prof.lr, momentum=prof.momentum, nesterov=nesterov, weight_decay=wd
     )
 
 

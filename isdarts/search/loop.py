@@ -43,8 +43,9 @@ class SearchSpace(Protocol):
 
     log_keys: ClassVar[tuple[str, ...]]  # a log row's keys in file order (absent ones skipped)
 
-    def supernet(self, num_classes: int) -> nn.Module:
-        """The supernet, built right after the run's initialisation seed."""
+    def supernet(self, num_classes: int, **options: Any) -> nn.Module:
+        """The supernet, built right after the run's initialisation seed (``options``: the
+        method's, :meth:`Method.supernet_options`)."""
 
     def alpha_shape(self) -> tuple[int, ...]:
         """Shape of the architecture weights of methods that have them."""
@@ -113,7 +114,7 @@ class SearchJob:
     def __init__(self, req: SearchRequest) -> None:
         prof = self.prof = req.profile
         self.req = req
-        self.method = get_method(req.method)
+        self.method = get_method(req.method, req.space)
         set_threads(prof.threads)
         self.device = select_device(req.device)
         self.space = SPACES[req.space](req)
@@ -121,10 +122,16 @@ class SearchJob:
         self.data_source = ds.source
         self.loaders = self.method.loaders(prof, ds, req.data_root, req.seed, self.device)
         torch.manual_seed(seeds.init(req.seed))
-        self.net = self.space.supernet(ds.num_classes).to(self.device)
+        options = self.method.supernet_options(prof)
+        self.net = self.space.supernet(ds.num_classes, **options).to(self.device)
         if prof.channels_last:
             self.net = self.net.to(memory_format=torch.channels_last)
-        self.optimizer = engine.sgd(self.net.parameters(), prof, self.method.weight_decay(prof))
+        self.optimizer = engine.sgd(
+            self.net.parameters(),
+            prof,
+            self.method.weight_decay(prof),
+            self.method.nesterov(prof),
+        )
         self.arch = self.method.arch(prof, self.space.alpha_shape(), self.device)
         self.epochs, self.points = self.method.schedule(prof)
 

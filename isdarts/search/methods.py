@@ -7,8 +7,14 @@ every method.
 
 - ``isdarts``: single-level SGD on (a fixed subset of) the whole training set, every remaining
   op mixed with weight 1/K; shrink steps after epochs ``range(E - S*I, E, I)``.
-- ``darts``: first-order DARTS (spec section 8): weights on the train half of the standard
-  25k/25k split, alpha (Adam) on the valid half; the cell is read from alpha, no shrink step.
+- ``darts`` on NAS-Bench-201: first-order DARTS as the NAS-Bench-201 authors ran it (spec
+  section 8), whose rows their table prints: weights on the train half of the standard 25k/25k
+  split file, alpha (Adam) on the valid half after each weight step; the cell is read from
+  alpha, no shrink step.
+- ``darts`` in the DARTS space: the original DARTS search (Liu et al., ICLR 2019), whose rows
+  the DARTS-space tables print: the architecture step before the weight step, SGD without
+  Nesterov momentum, the first and the last 25,000 training images as the two halves, a batch
+  norm after each pooling candidate (the profile's ``darts:`` block, ``OriginalDartsSettings``).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -54,6 +61,12 @@ class Method(Protocol):
 
     def weight_decay(self, prof: Any) -> float:
         """The weight decay of the supernet's SGD."""
+
+    def nesterov(self, prof: Any) -> bool:
+        """Whether the supernet's SGD uses Nesterov momentum."""
+
+    def supernet_options(self, prof: Any) -> dict[str, Any]:
+        """Keyword options of the space's supernet (e.g. ``pool_bn``)."""
 
     def arch(self, prof: Any, shape: tuple[int, ...], device) -> ArchState | None:
         """Architecture weights of ``shape`` and their optimiser (None: the method has none),
@@ -95,15 +108,27 @@ class IsDarts:
     def weight_decay(self, prof) -> float:
         return prof.weight_decay
 
+    def nesterov(self, prof) -> bool:
+        return prof.nesterov
+
+    def supernet_options(self, prof) -> dict[str, Any]:
+        return {}
+
     def arch(self, prof, shape: tuple[int, ...], device) -> ArchState | None:
         return None
 
 
 class Darts:
+    """First-order DARTS as the NAS-Bench-201 authors ran it."""
+
     name = "darts"
 
+    def halves(self, prof, ds: Dataset, data_root) -> tuple[np.ndarray, np.ndarray]:
+        """The training images of the weight steps and of the architecture steps."""
+        return load_split(ds.name, data_root)
+
     def loaders(self, prof, ds: Dataset, data_root, seed: int, device) -> Loaders:
-        tr, va = load_split(ds.name, data_root)
+        tr, va = self.halves(prof, ds, data_root)
         half = None if prof.train_subset is None else prof.train_subset // 2
         tr, va = tr[fixed_subset(len(tr), half)], va[fixed_subset(len(va), half)]
         kw = _loader_kw(prof, ds, seed, device)
@@ -119,6 +144,12 @@ class Darts:
     def weight_decay(self, prof) -> float:
         return prof.darts.weight_decay
 
+    def nesterov(self, prof) -> bool:
+        return prof.nesterov
+
+    def supernet_options(self, prof) -> dict[str, Any]:
+        return {}
+
     def arch(self, prof, shape: tuple[int, ...], device) -> ArchState | None:
         """alpha ~ 1e-3 N(0, 1), drawn right after the supernet's weights, and its Adam."""
         alpha = nn.Parameter(1e-3 * torch.randn(*shape, device=device))
@@ -128,14 +159,43 @@ class Darts:
             betas=prof.darts.arch_betas,
             weight_decay=prof.darts.arch_weight_decay,
         )
-        return ArchState(alpha, opt)
+        return ArchState(alpha, opt, first=self.arch_step_first(prof))
+
+    def arch_step_first(self, prof) -> bool:
+        """Whether alpha's step comes before the weight step (here: after it)."""
+        return False
 
 
-METHODS: dict[str, Method] = {m.name: m for m in (IsDarts(), Darts())}
+class OriginalDarts(Darts):
+    """The original first-order DARTS search (the DARTS space's ``darts``); its settings are
+    the profile's ``darts:`` block (:class:`isdarts.config.profiles.OriginalDartsSettings`)."""
+
+    def halves(self, prof, ds: Dataset, data_root) -> tuple[np.ndarray, np.ndarray]:
+        if prof.darts.split == "file":
+            return super().halves(prof, ds, data_root)
+        half = len(ds.train_labels) // 2  # the first and the last 25,000 images
+        return np.arange(half), np.arange(half, len(ds.train_labels))
+
+    def nesterov(self, prof) -> bool:
+        return prof.darts.nesterov
+
+    def supernet_options(self, prof) -> dict[str, Any]:
+        return {"pool_bn": prof.darts.pool_bn}
+
+    def arch_step_first(self, prof) -> bool:
+        return prof.darts.arch_step_first
 
 
-def get_method(name: str) -> Method:
+# space -> method name -> plug-in
+METHODS: dict[str, dict[str, Method]] = {
+    "nb201": {m.name: m for m in (IsDarts(), Darts())},
+    "darts": {m.name: m for m in (IsDarts(), OriginalDarts())},
+}
+
+
+def get_method(name: str, space: str = "nb201") -> Method:
+    methods = METHODS[space]
     try:
-        return METHODS[name]
+        return methods[name]
     except KeyError:
-        raise IsdartsError(f"--method {name}: expected one of {', '.join(METHODS)}") from None
+        raise IsdartsError(f"--method {name}: expected one of {', '.join(methods)}") from None

@@ -4,7 +4,8 @@ architecture parameters, their steps.
 IS-DARTS: SGD on the network weights over the whole training set, every remaining op mixed
 with weight 1/K. DARTS (spec section 8): per step one SGD step on the weights with a batch of
 the train half, then one Adam step on alpha with a batch of the valid half (first order: the
-gradient of the valid loss at the current weights).
+gradient of the valid loss at the current weights); the original DARTS search takes the
+architecture step first (``ArchState.first``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ class ArchState:
 
     alpha: nn.Parameter
     optimizer: torch.optim.Optimizer
+    # The original DARTS steps alpha before the weights (on the same step's batches); the
+    # NAS-Bench-201 authors' variant after them.
+    first: bool = False
 
     def weights(self) -> torch.Tensor:
         """The op weights of a weight step (no gradient to alpha)."""
@@ -71,13 +75,16 @@ def train_epoch(
     arch: ArchState | None = None,
     valid_batches: Batches | None = None,
 ) -> EpochStats:
-    """Train one epoch; with ``arch`` an architecture step follows every weight step.
+    """Train one epoch; with ``arch`` an architecture step follows (or, ``arch.first``,
+    precedes) every weight step.
     Raises ``NonFiniteLoss`` on NaN/inf."""
     net.train()
     params = [p for p in net.parameters() if p.requires_grad]
     loss_sum, correct, seen, steps = 0.0, 0, 0, 0
     bar = _progress(total, desc)
     for x, y in batches:
+        if arch is not None and arch.first:
+            arch.step(net, mask, *next(valid_batches), f"{desc}, step {steps + 1}")
         logits = net(x, mask, None if arch is None else arch.weights())
         loss = F.cross_entropy(logits, y)
         value = check_finite(loss, f"{desc}, step {steps + 1}")
@@ -85,7 +92,7 @@ def train_epoch(
         loss.backward()
         nn.utils.clip_grad_norm_(params, grad_clip)
         optimizer.step()
-        if arch is not None:
+        if arch is not None and not arch.first:
             arch.step(net, mask, *next(valid_batches), f"{desc}, step {steps + 1}")
         n = len(y)
         loss_sum += value * n

@@ -111,9 +111,10 @@ class DartsSpace:
             raise IsdartsError("--space darts searches on cifar10 only")
         self.profile = profile
 
-    def supernet(self, num_classes: int) -> nn.Module:
+    def supernet(self, num_classes: int, pool_bn: bool = False) -> nn.Module:
         prof = self.profile
-        return DartsSupernet(DartsSupernetConfig(prof.channels, prof.layers, num_classes))
+        cfg = DartsSupernetConfig(prof.channels, prof.layers, num_classes, pool_bn=pool_bn)
+        return DartsSupernet(cfg)
 
     def alpha_shape(self) -> tuple[int, ...]:
         return (len(KINDS), len(EDGES), K)
