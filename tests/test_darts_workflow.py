@@ -166,3 +166,31 @@ def test_report_names_a_table_that_lacks_a_column(dag, tmp_path):
     published = load_published(REPO / "config" / "published.yaml")
     with pytest.raises(IsdartsError, match=r"summary.csv: lacks column\(s\) surrogate_n"):
         write_report(folder / "runs.csv", old, published, [], tmp_path / "README.md")
+
+
+def test_shrink_table_follows_the_shrink_rule_and_reaches_the_report(dag):
+    """darts-shrink read the IS-DARTS searches' logs: at every step and node it names as
+    removed exactly the ceil((pairs - 2) / steps left) pairs with the largest scores, the pairs
+    left after the last step are the genotype's, and the report shows the section."""
+    import math
+
+    folder = dag / "reports" / "smoke" / "darts"
+    table = pd.read_csv(folder / "shrink.csv")
+    assert sorted(table["seed"].unique()) == list(SEEDS) and set(table["method"]) == {"isdarts"}
+    steps = int(table["step"].max())
+    for (seed, step, kind, node), group in table.groupby(["seed", "step", "kind", "node"]):
+        removed = group[group.removed]
+        n_remove = math.ceil((len(group) - 2) / (steps - step + 1))
+        assert len(removed) == n_remove, (seed, step, kind, node)
+        assert removed["score"].min() >= group[~group.removed]["score"].max()
+        assert sorted(group["rank"]) == list(range(1, len(group) + 1))
+    for seed in SEEDS:
+        genotype = json.loads(search(dag, "isdarts", seed).read_text())["genotype"]
+        last = table[(table.seed == seed) & (table.step == steps) & ~table.removed]
+        for kind in ("normal", "reduce"):
+            kept = last[last.kind == kind].sort_values(["node", "input", "op"])
+            expected = sorted((2 + n // 2, j, op) for n, (op, j) in enumerate(genotype[kind]))
+            assert list(zip(kept["node"], kept["input"], kept["op"], strict=True)) == expected
+    readme = (folder / "README.md").read_text()
+    assert "## Shrink steps of the IS-DARTS searches" in readme and "(shrink.png)" in readme
+    assert (folder / "shrink.png").read_bytes().startswith(PNG)

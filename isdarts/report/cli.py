@@ -71,9 +71,23 @@ def _darts_report(args: argparse.Namespace) -> int:
     from isdarts.report.published import load_published
 
     path = write_report(
-        args.runs, args.summary, load_published(args.published), args.cells, args.out
+        args.runs,
+        args.summary,
+        load_published(args.published),
+        args.cells,
+        args.out,
+        shrink=args.shrink,
+        shrink_png=args.shrink_png,
     )
     print(f"wrote {path}")
+    return 0
+
+
+def _darts_shrink(args: argparse.Namespace) -> int:
+    from isdarts.report.darts_shrink import write_shrink
+
+    table = write_shrink(args.searches, args.csv, args.png)
+    print(f"{table['seed'].nunique()} searches, {len(table)} scored pairs -> {args.csv}")
     return 0
 
 
@@ -194,5 +208,18 @@ def _add_darts(subparsers: argparse._SubParsersAction) -> None:
         help="published numbers (config/published.yaml)",
     )
     dr.add_argument("--cells", nargs="*", default=[], help="cell diagram PNGs to show")
+    dr.add_argument(
+        "--shrink", type=path_arg, help="shrink table of the IS-DARTS searches (darts-shrink)"
+    )
+    dr.add_argument("--shrink-png", type=path_arg, help="its figure (darts-shrink --png)")
     dr.add_argument("--out", required=True, type=path_arg, help="Markdown file to write")
     dr.set_defaults(func=_darts_report)
+
+    ds = subparsers.add_parser(
+        "darts-shrink",
+        help="DARTS space: which (input, op) pairs each shrink step of IS-DARTS searches removed",
+    )
+    ds.add_argument("searches", nargs="+", help="IS-DARTS search folders or their result.json")
+    ds.add_argument("--csv", required=True, type=path_arg, help="shrink table CSV to write")
+    ds.add_argument("--png", type=path_arg, help="figure to write")
+    ds.set_defaults(func=_darts_shrink)

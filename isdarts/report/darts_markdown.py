@@ -6,6 +6,7 @@ to be edited by hand.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pandas as pd
@@ -13,6 +14,7 @@ import pandas as pd
 from isdarts.bench import SURROGATE_LABEL
 from isdarts.report.darts import BASELINE_CELL, cell_label
 from isdarts.report.darts_inputs import SURROGATE_EPOCH
+from isdarts.report.darts_shrink import markdown as shrink_markdown
 from isdarts.report.mdtext import (
     code,
     data_source_label,
@@ -26,6 +28,7 @@ from isdarts.report.mdtext import (
     write_rendered,
 )
 from isdarts.report.published import PublishedRow
+from isdarts.report.tables import DARTS_SHRINK, read_csv
 
 
 def _budget(runs: pd.DataFrame) -> list[str]:
@@ -58,7 +61,11 @@ def render(
     published: list[PublishedRow],
     cells: list[Path],
     out: Path,
+    shrink: pd.DataFrame | None = None,
+    shrink_png: Path | None = None,
 ) -> str:
+    """``shrink``: the IS-DARTS searches' shrink table (:mod:`isdarts.report.darts_shrink`),
+    shown with ``shrink_png`` after the found cells."""
     profile = str(runs["profile"].iloc[0])
     by_cell = summary.set_index("cell")
     lines = [
@@ -205,6 +212,9 @@ def render(
             rows,
         ) + [""]
 
+    if shrink is not None:
+        lines += shrink_markdown(shrink, shrink_png, out)
+
     lines += ["## Trainings", ""]
     rows = [
         [
@@ -245,5 +255,10 @@ def render(
     return "\n".join(lines) + "\n"
 
 
-def write_report(runs_csv, summary_csv, published: list[PublishedRow], cells, out) -> Path:
-    return write_rendered(render, runs_csv, summary_csv, published, cells, out, "darts")
+def write_report(
+    runs_csv, summary_csv, published: list[PublishedRow], cells, out, shrink=None, shrink_png=None
+) -> Path:
+    table = None if shrink is None else read_csv(shrink, DARTS_SHRINK)
+    png = None if shrink_png is None else Path(shrink_png)
+    draw = functools.partial(render, shrink=table, shrink_png=png)
+    return write_rendered(draw, runs_csv, summary_csv, published, cells, out, "darts")

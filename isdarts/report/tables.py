@@ -208,6 +208,38 @@ DARTS_SUMMARY = pa.DataFrameSchema(
     name="DARTS-space summary table",
 )
 
+DARTS_OPS = (
+    "none",
+    "skip_connect",
+    "sep_conv_3x3",
+    "sep_conv_5x5",
+    "dil_conv_3x3",
+    "dil_conv_5x5",
+    "avg_pool_3x3",
+    "max_pool_3x3",
+)
+_BOOL = pa.Column(checks=pa.Check.isin([True, False], error="True or False"))
+
+DARTS_SHRINK = pa.DataFrameSchema(
+    {
+        "method": _text(),
+        "seed": _int(0, MAX_SEED),
+        "profile": _text(),
+        "step": _int(1),
+        "epoch": _int(1),
+        "kind": _choice(("normal", "reduce")),
+        "node": _int(2, 5),
+        "input": _int(0, 4),
+        "op": _choice(DARTS_OPS),
+        "parameter_free": _BOOL,
+        "score": pa.Column(float, pa.Check.ge(0, error="a score >= 0 (inf for none)"), coerce=True),
+        "rank": _int(1),
+        "pairs": _int(1),
+        "removed": _BOOL,
+    },
+    name="DARTS-space shrink table",
+)
+
 # Text columns a CSV must be read as text (a lone seed "0" or a version "2.1" would be a number).
 _TEXT = {
     "seeds",

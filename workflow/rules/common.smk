@@ -189,6 +189,19 @@ def darts_searches(wildcards):
     return [f"{run}/result.json" for run in run_dirs(wildcards.profile, "darts")]
 
 
+def shrink_inputs(wildcards):
+    """The IS-DARTS searches' shrink table and figure the DARTS report shows (none without
+    IS-DARTS in `methods`)."""
+    if "isdarts" not in config["methods"]:
+        return {}
+    folder = DARTS_REPORT.format(profile=wildcards.profile)
+    return {"shrink": f"{folder}/shrink.csv", "shrink_png": f"{folder}/shrink.png"}
+
+
+def isdarts_darts_searches(wildcards):
+    return [p for p in darts_searches(wildcards) if "/darts/isdarts/" in p]
+
+
 def cell_diagrams(wildcards):
     """One PNG per found cell (method x seed) and per reference genotype."""
     folder = DARTS_REPORT.format(profile=wildcards.profile)
@@ -235,5 +248,6 @@ def get_final_output():
             f"{folder}/README.md",
             f"{folder}/runs.csv",
             f"{folder}/summary.csv",
+            *shrink_inputs(wildcards).values(),
         ]
     return outputs

@@ -35,6 +35,7 @@ localrules:
     draw_reference_cell,
     surrogate,
     darts_aggregate,
+    darts_shrink,
     darts_report,
 
 
@@ -135,8 +136,34 @@ rule darts_aggregate:
         " --runs {output.runs} --summary {output.summary} > {log} 2>&1"
 
 
+# Which (input, op) pairs each shrink step of the IS-DARTS searches removed, and with what
+# scores (read from their logs).
+rule darts_shrink:
+    input:
+        searches=isdarts_darts_searches,
+    output:
+        csv=f"{DARTS_REPORT}/shrink.csv",
+        png=report(
+            f"{DARTS_REPORT}/shrink.png",
+            caption="../report/shrink.rst",
+            category="DARTS-space cells",
+        ),
+    log:
+        "logs/{profile}/darts_shrink.log",
+    conda:
+        "../envs/isdarts.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    shell:
+        "python -m isdarts darts-shrink {input.searches} --csv {output.csv}"
+        " --png {output.png} > {log} 2>&1"
+
+
 rule darts_report:
     input:
+        unpack(shrink_inputs),
         runs=f"{DARTS_REPORT}/runs.csv",
         summary=f"{DARTS_REPORT}/summary.csv",
         published=PUBLISHED,
@@ -151,7 +178,13 @@ rule darts_report:
     resources:
         mem_mb=1000,
         runtime=5,
+    params:
+        shrink=lambda wildcards, input: (
+            f"--shrink {input.shrink} --shrink-png {input.shrink_png}"
+            if "shrink" in input.keys()
+            else ""
+        ),
     shell:
         "python -m isdarts darts-report --runs {input.runs} --summary {input.summary}"
-        " --published {input.published} --cells {input.cells} --out {output.readme}"
-        " > {log} 2>&1"
+        " --published {input.published} --cells {input.cells} {params.shrink}"
+        " --out {output.readme} > {log} 2>&1"
