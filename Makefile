@@ -16,7 +16,7 @@ RUN_PROFILE = $(shell $(PY) -c "import yaml; print(yaml.safe_load(open('$(CONFIG
 # One HTML report per config (config/config.yaml and config/darts.yaml share the `cpu` profile).
 REPORT_HTML = reports/$(RUN_PROFILE)/report-$(notdir $(basename $(CONFIG))).html
 
-.PHONY: test reproduce install lint lint-workflow clean-results
+.PHONY: test test-slurm reproduce install lint lint-workflow clean-results
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,13 @@ test: $(STAMP)
 	$(MAKE) lint
 	$(MAKE) lint-workflow
 	$(PY) -m pytest -q
+
+# The workflow through SLURM on a one-node cluster started on this machine (tests/cluster; also
+# part of `pytest -q` above): needs root, installs Debian's slurm packages if missing, skipped
+# with the reason where it cannot run (ISDARTS_REQUIRE_SLURM=1: fails instead). About 2 minutes.
+test-slurm: $(STAMP)
+	$(PY) -m isdarts data prepare cifar10 nb201
+	$(PY) -m pytest -q tests/cluster
 
 # The default workflow config end to end (CONFIG=config/smoke.yaml for a 1-minute check,
 # CONFIG=config/darts.yaml for the DARTS space), then the Snakemake HTML report beside
