@@ -21,7 +21,8 @@ import pandera.pandas as pa
 from isdarts.bench import COLUMNS
 from isdarts.config.seeds import MAX_SEED
 from isdarts.errors import IsdartsError
-from isdarts.spaces.darts.names import parse_darts_text
+from isdarts.report.evaluate import CARRIED
+from isdarts.spaces.darts.names import PRIMITIVES, parse_darts_text
 from isdarts.spaces.nb201.names import parse
 
 NB201_INDICES = 15625
@@ -88,17 +89,9 @@ def _percent(*, nullable: bool = False) -> pa.Column:
 SEEDS_LIST = pa.Column(
     checks=pa.Check.str_matches(r"^\d+( \d+)*$", error="seeds separated by spaces, e.g. '0 1 2'"),
 )
+# The provenance an evaluation carries (text, possibly missing), and the benchmark table.
 _OPTIONAL_TEXT = {
-    c: _text(required=False)
-    for c in (
-        "device",
-        "data_source",
-        "order",
-        "torch_version",
-        "isdarts_version",
-        "benchmark_format",
-        "table",
-    )
+    c: _text(required=False) for c in (*CARRIED, "table") if c not in ("epochs", "wall_seconds")
 }
 NB201_CELL = "a NAS-Bench-201 cell string |op~0|+|op~0|op~1|+|op~0|op~1|op~2|"
 
@@ -208,16 +201,6 @@ DARTS_SUMMARY = pa.DataFrameSchema(
     name="DARTS-space summary table",
 )
 
-DARTS_OPS = (
-    "none",
-    "skip_connect",
-    "sep_conv_3x3",
-    "sep_conv_5x5",
-    "dil_conv_3x3",
-    "dil_conv_5x5",
-    "avg_pool_3x3",
-    "max_pool_3x3",
-)
 _BOOL = pa.Column(checks=pa.Check.isin([True, False], error="True or False"))
 
 DARTS_SHRINK = pa.DataFrameSchema(
@@ -230,7 +213,7 @@ DARTS_SHRINK = pa.DataFrameSchema(
         "kind": _choice(("normal", "reduce")),
         "node": _int(2, 5),
         "input": _int(0, 4),
-        "op": _choice(DARTS_OPS),
+        "op": _choice(PRIMITIVES),
         "parameter_free": _BOOL,
         "score": pa.Column(float, pa.Check.ge(0, error="a score >= 0 (inf for none)"), coerce=True),
         "rank": _int(1),
