@@ -28,7 +28,7 @@ from isdarts.report.published import PublishedRow, match, optimum
 from isdarts.report.tables import NB201_RUNS, check_frame
 
 KEYS = ["space", "method", "dataset"]
-METHOD_ORDER = ("isdarts", "darts")  # rows and runs: the paper's method first
+METHOD_ORDER = ("isdarts", "darts", "darts2")  # rows and runs: the paper's method first
 RUN_COLUMNS = [
     "space",
     "method",

@@ -26,7 +26,7 @@ from isdarts.report.evaluate import load_log, load_result
 from isdarts.report.mdtext import method_label
 from isdarts.report.published import PublishedRow, match
 
-METHOD_COLORS = {"isdarts": "tab:blue", "darts": "tab:red"}
+METHOD_COLORS = {"isdarts": "tab:blue", "darts": "tab:red", "darts2": "tab:purple"}
 OP_COLORS = {
     "none": "tab:gray",
     "skip_connect": "tab:red",

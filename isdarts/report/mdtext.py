@@ -12,7 +12,11 @@ from isdarts._io import write_text_atomic
 from isdarts.data.sources import source_label
 from isdarts.report.tables import read_tables
 
-METHOD_LABELS = {"isdarts": "IS-DARTS", "darts": "DARTS (1st order)"}
+METHOD_LABELS = {
+    "isdarts": "IS-DARTS",
+    "darts": "DARTS (1st order)",
+    "darts2": "DARTS (2nd order)",
+}
 
 
 def method_label(method: str) -> str:

@@ -12,7 +12,7 @@ from isdarts.errors import IsdartsError
 
 DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
 SPACES = ("nb201", "darts")
-METHODS = ("isdarts", "darts")
+METHODS = ("isdarts", "darts", "darts2")  # darts2: NAS-Bench-201 only
 
 
 def _load_profile(args: argparse.Namespace):

@@ -11,6 +11,8 @@ every method.
   section 8), whose rows their table prints: weights on the train half of the standard 25k/25k
   split file, alpha (Adam) on the valid half after each weight step; the cell is read from
   alpha, no shrink step.
+- ``darts2`` on NAS-Bench-201: second-order DARTS, the same settings with the unrolled
+  architecture gradient (finite-difference Hessian-vector product), alpha's step first.
 - ``darts`` in the DARTS space: the original DARTS search (Liu et al., ICLR 2019), whose rows
   the DARTS-space tables print: the architecture step before the weight step, SGD without
   Nesterov momentum, the first and the last 25,000 training images as the two halves, a batch
@@ -31,7 +33,7 @@ from isdarts.config import seeds
 from isdarts.data import Dataset, load_split
 from isdarts.data.loader import BatchLoader, fixed_subset
 from isdarts.errors import IsdartsError
-from isdarts.search.step import ArchState
+from isdarts.search.step import ArchState, UnrolledArchState
 from isdarts.spaces.importance import shrink_points
 
 
@@ -166,6 +168,19 @@ class Darts:
         return False
 
 
+class Darts2(Darts):
+    """Second-order DARTS on NAS-Bench-201 (the NAS-Bench-201 authors' DARTS-V2): the same
+    settings as ``darts`` (the profile's ``darts:`` block, NAS-Bench-201 paper appendix), the
+    unrolled architecture gradient (:class:`UnrolledArchState`), taken before each weight step
+    as in the original DARTS."""
+
+    name = "darts2"
+
+    def arch(self, prof, shape: tuple[int, ...], device) -> ArchState | None:
+        state = super().arch(prof, shape, device)
+        return UnrolledArchState(state.alpha, state.optimizer, first=True)
+
+
 class OriginalDarts(Darts):
     """The original first-order DARTS search (the DARTS space's ``darts``); its settings are
     the profile's ``darts:`` block (:class:`isdarts.config.profiles.OriginalDartsSettings`)."""
@@ -188,7 +203,7 @@ class OriginalDarts(Darts):
 
 # space -> method name -> plug-in
 METHODS: dict[str, dict[str, Method]] = {
-    "nb201": {m.name: m for m in (IsDarts(), Darts())},
+    "nb201": {m.name: m for m in (IsDarts(), Darts(), Darts2())},
     "darts": {m.name: m for m in (IsDarts(), OriginalDarts())},
 }
 

@@ -26,7 +26,12 @@ def check_config(where, doc):
 # silently run the default's profile.
 if workflow.overwrite_configfiles:
     check_config(
-        ", ".join(map(str, workflow.overwrite_configfiles)),
+        " + ".join(
+            [
+                *map(str, workflow.overwrite_configfiles),
+                *(["--config"] if workflow.config_settings.config else []),
+            ]
+        ),
         workflow.config_settings.overwrite_config,
     )
 check_config("(merged)", config)
@@ -92,9 +97,20 @@ PUBLISHED = repo_file(config["published"])
 if not PUBLISHED.is_file():
     raise WorkflowError(f"config published: {PUBLISHED} not found")
 SPACES = config["spaces"]
+# The methods of each space: second-order DARTS (darts2) runs on NAS-Bench-201 only.
+NB201_ONLY = ("darts2",)
+METHODS = {
+    "nb201": config["methods"],
+    "darts": [m for m in config["methods"] if m not in NB201_ONLY],
+}
+if "darts" in SPACES and not METHODS["darts"]:
+    raise WorkflowError(
+        f"config methods: {', '.join(NB201_ONLY)} run(s) on NAS-Bench-201 only; the DARTS space "
+        "needs isdarts or darts"
+    )
 REFERENCES = config.get("darts_references", []) if "darts" in SPACES else []
 # The cells of the DARTS-space trainings, table and diagrams: found ones, then references.
-CELLS = [*config["methods"], *REFERENCES]
+CELLS = [*METHODS["darts"], *REFERENCES]
 JOB_KINDS = [*SPACES, *(["train"] if "darts" in SPACES else [])]
 THREADS = {kind: profile_threads(kind) for kind in JOB_KINDS}
 
@@ -120,7 +136,7 @@ def run_dirs(profile, space):
     datasets = config["datasets"] if space == "nb201" else [DARTS_DATASET]
     return [
         RUN.format(profile=profile, space=space, method=m, dataset=d, seed=k)
-        for m in config["methods"]
+        for m in METHODS[space]
         for d in datasets
         for k in config["seeds"]
     ]
@@ -164,7 +180,7 @@ def train_inputs(wildcards):
         "data": f"{DATA}/{DARTS_DATASET}/meta.json",
         "profile": run_profile_file(wildcards.profile, "train"),
     }
-    if wildcards.cell in config["methods"]:
+    if wildcards.cell in METHODS["darts"]:
         inputs["genotype"] = found_cell(
             wildcards.profile, wildcards.cell, wildcards.seed
         )
@@ -207,7 +223,7 @@ def cell_diagrams(wildcards):
     folder = DARTS_REPORT.format(profile=wildcards.profile)
     found = [
         f"{folder}/cells/{m}-seed{k}.png"
-        for m in config["methods"]
+        for m in METHODS["darts"]
         for k in config["seeds"]
     ]
     return [*found, *(f"{folder}/cells/{r}.png" for r in REFERENCES)]
