@@ -67,6 +67,81 @@ def read_yaml(path: str | os.PathLike) -> Any:
         ) from None
 
 
+def _not_a_number(text: str) -> float:
+    raise ValueError(f"{text} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"{text[:20]} is beyond the range of a float")
+    return value
+
+
+def parse_json(text: str, where: str, *, finite: bool = False) -> Any:
+    """The JSON document ``text`` (read from ``where``); every way it can be malformed becomes one
+    line naming ``where``: bad syntax, a number past Python's 4300-digit limit, nesting too deep
+    for the parser. With ``finite``, ``NaN``, ``Infinity`` and numbers beyond a float's range (a
+    result file's values are finite) are refused too."""
+    from isdarts.errors import IsdartsError
+
+    strict = {"parse_constant": _not_a_number, "parse_float": _finite_float} if finite else {}
+    try:
+        return json.loads(text, **strict)
+    except json.JSONDecodeError as exc:
+        raise IsdartsError(f"{where}: not valid JSON ({exc})") from None
+    except RecursionError:  # arrays or objects nested ~10^4 deep
+        raise IsdartsError(f"{where}: not valid JSON (nested too deeply)") from None
+    except ValueError as exc:  # int() past Python's digit limit, or a constant refused above
+        detail = str(exc).splitlines()[0]
+        if "integer string conversion" in detail:
+            detail = "a number with too many digits"
+        raise IsdartsError(f"{where}: not valid JSON ({detail})") from None
+
+
+def read_json(path: str | os.PathLike, *, finite: bool = False) -> Any:
+    """The JSON document in ``path`` (:func:`parse_json`); a file that is not UTF-8 text is one
+    line naming it. A missing file raises ``FileNotFoundError`` for the caller to name."""
+    from isdarts.errors import IsdartsError
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise IsdartsError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    return parse_json(text, str(path), finite=finite)
+
+
+def check_outputs(
+    outputs: dict[str, str | os.PathLike | None], inputs: list[str | os.PathLike] = ()
+) -> None:
+    """Before a verb writes several files: each output (by its option, ``None`` for one not
+    asked for) is a file path not already a folder, not under a file, not another output and
+    not one of the ``inputs``; else IsdartsError naming the option. (A verb that found out only
+    when writing its second file would leave the first behind.)"""
+    from isdarts.errors import IsdartsError
+
+    given = {Path(p).resolve(): str(p) for p in inputs}
+    seen: dict[Path, str] = {}
+    for option, out in outputs.items():
+        if out is None:
+            continue
+        path = Path(out)
+        if path.is_dir():
+            raise IsdartsError(f"{option} {out}: a folder (expected a file to write)")
+        above = next((p for p in path.parents if p.exists()), None)
+        if above is not None and not above.is_dir():
+            raise IsdartsError(f"{option} {out}: {above} is a file, not a folder")
+        resolved = path.resolve()
+        if resolved in seen:
+            raise IsdartsError(f"{option} {out}: the same file as {seen[resolved]}")
+        if resolved in given:
+            raise IsdartsError(
+                f"{option} {out}: the input file {given[resolved]} (would overwrite it)"
+            )
+        seen[resolved] = option
+
+
 def path_arg(text: str) -> str:
     """An argparse ``type=`` for a file or folder option: an empty string is refused (``--out ''``
     would otherwise mean the working directory)."""

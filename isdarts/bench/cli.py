@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from isdarts._io import path_arg
+
 
 def _query(args: argparse.Namespace) -> int:
     from isdarts.bench import COLUMNS, Benchmark
@@ -39,11 +41,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     q.add_argument("--table", help="benchmark table (default: data root, else the mirror)")
     q.set_defaults(func=_query)
     imp = nb_sub.add_parser("import", help="convert an official NATS-Bench topology folder")
-    imp.add_argument("--nats", required=True, help="path to NATS-tss-v1_0-3ffb9-simple")
     imp.add_argument(
-        "--out", help="output CSV (default <data root>/nb201/nb201-200ep-accuracies.csv)"
+        "--nats", required=True, type=path_arg, help="path to NATS-tss-v1_0-3ffb9-simple"
     )
-    imp.add_argument("--root", help="data root (default $ISDARTS_DATA or ./data)")
+    imp.add_argument(
+        "--out",
+        type=path_arg,
+        help="output CSV (default <data root>/nb201/nb201-200ep-accuracies.csv)",
+    )
+    imp.add_argument("--root", type=path_arg, help="data root (default $ISDARTS_DATA or ./data)")
     imp.add_argument(
         "--partial", action="store_true", help="accept a folder with fewer than 15,625 files"
     )

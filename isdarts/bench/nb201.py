@@ -234,6 +234,11 @@ class Benchmark:
 
     def _row(self, arch: str | int) -> int:
         if isinstance(arch, str) and arch.strip().isascii() and arch.strip().isdigit():
+            if len(arch.strip().lstrip("0")) > len(str(NUM_ARCHS)):  # int() stops at 4300 digits
+                raise IsdartsError(
+                    f"architecture index {_show(arch)}: not in the benchmark table {self.path} "
+                    f"(expected 0..{NUM_ARCHS - 1})"
+                )
             arch = int(arch)
         elif isinstance(arch, (float, np.floating)) or (
             isinstance(arch, str) and _NUMBER.fullmatch(arch)
@@ -253,7 +258,9 @@ class Benchmark:
         row = self._row_of_arch.get(arch)
         if row is None:
             archmod.parse(arch)  # raises a precise error for malformed strings
-            raise IsdartsError(f"architecture '{arch}': not in the benchmark table {self.path}")
+            raise IsdartsError(
+                f"architecture {_show(arch)}: not in the benchmark table {self.path}"
+            )
         return row
 
     def index(self, arch: str | int) -> int:

@@ -183,7 +183,7 @@ class _Model:
         try:
             encoding = json.loads(path.read_text())
             self.codes = [encoding[name] for name in CAT_NAMES]
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        except (ValueError, RecursionError, KeyError, TypeError) as exc:  # ValueError: bad JSON
             raise IsdartsError(
                 f"{path}: not YAHPO's nb301 encoding ({type(exc).__name__}: {exc})"
             ) from None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from isdarts._io import path_arg
+
 
 def _scores(args: argparse.Namespace) -> dict:
     """The JSON record of ``--json`` / ``--out``: one result per genotype named."""
@@ -103,6 +105,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument(
         "--out",
         metavar="FILE",
+        type=path_arg,
         help="also write that JSON object to FILE (atomically), e.g. for the workflow's report",
     )
     p.add_argument(
@@ -121,6 +124,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument(
         "--data-dir",
         metavar="DIR",
+        type=path_arg,
         help="folder with model.onnx, config_space.json, "
         "encoding.json (default $ISDARTS_MIRROR/nb301-yahpo, else ../shared/data/"
         "nb301-yahpo)",

@@ -116,7 +116,10 @@ class _Archive:
                     f"{self.path}: missing (expected an image-folder archive)"
                 ) from None
             except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
-                raise IsdartsError(f"{self.path}: corrupt or truncated archive ({exc})") from None
+                detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                raise IsdartsError(
+                    f"{self.path}: corrupt or truncated archive ({detail})"
+                ) from None
             self._tar = True
             self.names = sorted(self._blobs)
 

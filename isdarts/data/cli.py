@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from isdarts._io import path_arg
+
 
 def _prepare(args: argparse.Namespace) -> int:
     from isdarts import data
@@ -30,10 +32,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "prepare", help="prepare data sets once into cached uint8 arrays under the data root"
     )
     prep.add_argument("datasets", nargs="+", help="cifar10, cifar100, ImageNet16-120, nb201")
-    prep.add_argument("--root", help="data root (default $ISDARTS_DATA or ./data)")
+    prep.add_argument("--root", type=path_arg, help="data root (default $ISDARTS_DATA or ./data)")
     prep.add_argument("--source", default="auto", choices=["auto", "mirror", "official"])
     prep.add_argument(
-        "--from", dest="src", help="read a local copy (pickle batches or image-folder archive)"
+        "--from",
+        dest="src",
+        type=path_arg,
+        help="read a local copy (pickle batches or image-folder archive)",
     )
     prep.add_argument("--force", action="store_true", help="prepare again even if cached")
     prep.set_defaults(func=_prepare)

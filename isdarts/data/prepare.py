@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from isdarts._io import atomic_write, write_json_atomic
+from isdarts._io import atomic_write, read_json, write_json_atomic
 from isdarts.data import _formats, sha_record
 from isdarts.data.sources import data_root, mirror_root
 from isdarts.errors import IsdartsError
@@ -256,7 +256,7 @@ def cache_problem(folder: Path) -> str | None:
             for split in ("train", "test")
             for part in ("images", "labels")
         ]
-    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError):
+    except (ValueError, RecursionError, KeyError, TypeError):  # ValueError: JSON, UTF-8, digits
         return f"{meta_path}: malformed"
     for path, sha256 in files:
         digest = hashlib.sha256()
@@ -291,16 +291,25 @@ def load_split_arrays(folder: Path, split: str, meta: dict) -> tuple[np.ndarray,
 
 def read_meta(folder: Path, name: str) -> dict:
     path = folder / "meta.json"
+    fix = f"rerun `isdarts data prepare {name} --force`"
     try:
-        return json.loads(path.read_text())
+        meta = read_json(path)
     except FileNotFoundError:
         raise IsdartsError(
             f"{path}: {name} is not prepared; run `isdarts data prepare {name}`"
         ) from None
-    except json.JSONDecodeError as exc:
+    except IsdartsError as exc:
+        raise IsdartsError(f"{exc}; {fix}") from None
+    if not (
+        isinstance(meta, dict)
+        and isinstance(meta.get("dataset"), str)
+        and isinstance(meta.get("source"), str)
+        and isinstance(meta.get("splits"), dict)
+    ):
         raise IsdartsError(
-            f"{path}: corrupt ({exc}); rerun `isdarts data prepare {name} --force`"
-        ) from None
+            f"{path}: corrupt (expected an object with dataset, source, splits); {fix}"
+        )
+    return meta
 
 
 NB201_FILES = ("nb201-200ep-accuracies.csv", "splits/cifar-split.txt")

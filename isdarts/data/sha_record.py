@@ -58,7 +58,7 @@ def read_record(path: str | os.PathLike) -> dict | None:
         entry = json.loads(record.read_text())
     except FileNotFoundError:
         return None
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # bad JSON or UTF-8, a number of 4300 digits, deep nesting
         entry = None
     if (
         not isinstance(entry, dict)

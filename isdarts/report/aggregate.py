@@ -12,14 +12,13 @@ with ``gap_to_optimum`` = optimum - ours.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 
-from isdarts._io import atomic_write
+from isdarts._io import atomic_write, read_json
 from isdarts.bench import COLUMNS
 from isdarts.errors import IsdartsError
 from isdarts.report.evaluate import CARRIED
@@ -66,9 +65,9 @@ def runs_table(evaluations: Iterable[str | os.PathLike]) -> pd.DataFrame:
     records = []
     for path in paths:
         try:
-            record = json.loads(path.read_text())
-        except (FileNotFoundError, json.JSONDecodeError) as exc:
-            raise IsdartsError(f"{path}: cannot read evaluation ({exc})") from None
+            record = read_json(path, finite=True)
+        except FileNotFoundError as exc:
+            raise IsdartsError(f"{path}: cannot read evaluation ({exc.strerror})") from None
         if not isinstance(record, dict):
             raise IsdartsError(f"{path}: expected a JSON object (write it with `isdarts evaluate`)")
         records.append(record)

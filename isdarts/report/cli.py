@@ -6,12 +6,20 @@ from __future__ import annotations
 
 import argparse
 
-from isdarts._io import path_arg
+from isdarts._io import check_outputs, path_arg
+
+
+def _search_files(runs: list[str]) -> list:
+    """The files a search folder (or its result.json) gives the report steps."""
+    from isdarts.report.evaluate import result_path
+
+    return [f for run in runs for f in (result_path(run), result_path(run).parent / "log.jsonl")]
 
 
 def _evaluate(args: argparse.Namespace) -> int:
     from isdarts.report.evaluate import write_evaluation
 
+    check_outputs({"--out": args.out}, _search_files([args.run]))
     rec = write_evaluation(args.run, args.out, table=args.bench)
     print(
         f"{rec['method']} {rec['dataset']} seed {rec['seed']}: cell {rec['index']} "
@@ -24,6 +32,9 @@ def _aggregate(args: argparse.Namespace) -> int:
     from isdarts.report.aggregate import runs_table, summary_table, write_csv
     from isdarts.report.published import load_published
 
+    check_outputs(
+        {"--runs": args.runs, "--summary": args.summary}, [*args.evaluations, args.published]
+    )
     runs = runs_table(args.evaluations)
     summary = summary_table(runs, load_published(args.published))
     write_csv(runs, args.runs)
@@ -36,6 +47,8 @@ def _figures(args: argparse.Namespace) -> int:
     from isdarts.report.figures import make_figures
     from isdarts.report.published import load_published
 
+    outputs = {"--accuracy": args.accuracy, "--ops": args.ops, "--importance": args.importance}
+    check_outputs(outputs, [*_search_files(args.runs), *filter(None, [args.published])])
     published = load_published(args.published) if args.published else []
     for path in make_figures(args.runs, args.accuracy, args.ops, args.importance, published):
         print(f"wrote {path}")
@@ -46,6 +59,7 @@ def _report(args: argparse.Namespace) -> int:
     from isdarts.report.markdown import write_report
     from isdarts.report.published import load_published
 
+    check_outputs({"--out": args.out}, [args.runs, args.summary, args.published, *args.figures])
     path = write_report(
         args.runs, args.summary, load_published(args.published), args.figures, args.out
     )
@@ -58,6 +72,8 @@ def _darts_aggregate(args: argparse.Namespace) -> int:
     from isdarts.report.darts import runs_table, summary_table
     from isdarts.report.published import load_published
 
+    inputs = [*args.trainings, *args.searches, args.published, *filter(None, [args.surrogate])]
+    check_outputs({"--runs": args.runs, "--summary": args.summary}, inputs)
     runs = runs_table(args.trainings, args.searches, surrogate=args.surrogate)
     summary = summary_table(runs, load_published(args.published))
     write_csv(runs, args.runs)
@@ -67,9 +83,14 @@ def _darts_aggregate(args: argparse.Namespace) -> int:
 
 
 def _darts_report(args: argparse.Namespace) -> int:
+    from isdarts.errors import IsdartsError
     from isdarts.report.darts_markdown import write_report
     from isdarts.report.published import load_published
 
+    if args.shrink_png is not None and args.shrink is None:
+        raise IsdartsError("--shrink-png: the figure of the shrink table; give --shrink too")
+    inputs = [args.runs, args.summary, args.published, *args.cells]
+    check_outputs({"--out": args.out}, inputs + list(filter(None, [args.shrink, args.shrink_png])))
     path = write_report(
         args.runs,
         args.summary,
@@ -86,6 +107,7 @@ def _darts_report(args: argparse.Namespace) -> int:
 def _darts_shrink(args: argparse.Namespace) -> int:
     from isdarts.report.darts_shrink import write_shrink
 
+    check_outputs({"--csv": args.csv, "--png": args.png}, _search_files(args.searches))
     table = write_shrink(args.searches, args.csv, args.png)
     print(f"{table['seed'].nunique()} searches, {len(table)} scored pairs -> {args.csv}")
     return 0
@@ -121,7 +143,10 @@ def _add_nb201(subparsers: argparse._SubParsersAction) -> None:
         "--runs", required=True, type=path_arg, help="runs CSV to write (one row per run)"
     )
     ag.add_argument(
-        "--summary", required=True, help="summary CSV to write (one row per method and column)"
+        "--summary",
+        required=True,
+        type=path_arg,
+        help="summary CSV to write (one row per method and column)",
     )
     ag.set_defaults(func=_aggregate)
 
@@ -129,10 +154,20 @@ def _add_nb201(subparsers: argparse._SubParsersAction) -> None:
     fg.add_argument(
         "runs", nargs="+", help="search folders or their result.json (log.jsonl beside)"
     )
-    fg.add_argument("--accuracy", help="PNG: benchmark test accuracy of the current cell per epoch")
-    fg.add_argument("--ops", help="PNG: op counts in the current cell and the supernet per epoch")
-    fg.add_argument("--importance", help="PNG: importance scores per edge at each shrink step")
-    fg.add_argument("--published", help="published numbers, drawn as reference lines")
+    fg.add_argument(
+        "--accuracy",
+        type=path_arg,
+        help="PNG: benchmark test accuracy of the current cell per epoch",
+    )
+    fg.add_argument(
+        "--ops", type=path_arg, help="PNG: op counts in the current cell and the supernet per epoch"
+    )
+    fg.add_argument(
+        "--importance", type=path_arg, help="PNG: importance scores per edge at each shrink step"
+    )
+    fg.add_argument(
+        "--published", type=path_arg, help="published numbers, drawn as reference lines"
+    )
     fg.set_defaults(func=_figures)
 
     rp = subparsers.add_parser(
@@ -184,6 +219,7 @@ def _add_darts(subparsers: argparse._SubParsersAction) -> None:
     da.add_argument(
         "--surrogate",
         metavar="FILE",
+        type=path_arg,
         help="YAHPO-NB301 surrogate scores of the cells (from `isdarts surrogate --out`); "
         "without it the surrogate column is empty",
     )

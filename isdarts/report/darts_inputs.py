@@ -7,12 +7,12 @@ The surrogate's scores are read from the file ``isdarts surrogate --out`` wrote 
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from isdarts._io import read_json
 from isdarts.bench import SURROGATE_LABEL
 from isdarts.config.documents import check_document
 from isdarts.errors import IsdartsError
@@ -51,9 +51,9 @@ RUN_COLUMNS = [
 def _read(path: str | os.PathLike, what: str, schema: str | None = None) -> dict:
     """A JSON file; checked against ``schemas/<schema>.schema.yaml`` when one is named."""
     try:
-        rec = json.loads(Path(path).read_text())
-    except (FileNotFoundError, json.JSONDecodeError) as exc:
-        raise IsdartsError(f"{path}: cannot read {what} ({exc})") from None
+        rec = read_json(path, finite=True)
+    except FileNotFoundError as exc:
+        raise IsdartsError(f"{path}: cannot read {what} ({exc.strerror})") from None
     if schema is not None:
         check_document(path, rec, schema)
     return rec
@@ -109,7 +109,7 @@ def read_surrogate(path: str | os.PathLike) -> dict[Genotype, float | None]:
         )
     if rec.get("epoch") != SURROGATE_EPOCH:
         raise IsdartsError(
-            f"{path}: scores at epoch {rec.get('epoch')}; the report shows epoch {SURROGATE_EPOCH}"
+            f"{path}: scores at epoch {rec.get('epoch')!r}; the report shows epoch {SURROGATE_EPOCH}"
         )
     scores: dict[Genotype, float | None] = {}
     for i, result in enumerate(results):
@@ -117,9 +117,15 @@ def read_surrogate(path: str | os.PathLike) -> dict[Genotype, float | None]:
         if not isinstance(result, dict) or "genotype" not in result:
             raise IsdartsError(f"{where} lacks 'genotype' (rerun `isdarts surrogate ... --out`)")
         score = result.get("score")
-        scores[genotype_from_dict(result["genotype"], f"{where}.genotype")] = (
-            None if score is None else float(score)
-        )
+        if score is not None and (isinstance(score, bool) or not isinstance(score, (int, float))):
+            raise IsdartsError(f"{where}.score is {score!r} (expected a number, or null)")
+        genotype = genotype_from_dict(result["genotype"], f"{where}.genotype")
+        score = None if score is None else float(score)
+        if scores.get(genotype, score) != score:
+            raise IsdartsError(
+                f"{where}: a second score of the genotype, {score} != {scores[genotype]}"
+            )
+        scores[genotype] = score
     return scores
 
 
@@ -144,6 +150,7 @@ def read_searches(searches: Iterable[str | os.PathLike]) -> dict[Path, dict]:
             raise IsdartsError(
                 f"{path}: not a DARTS-space search result (space {rec.get('space')!r})"
             )
+        genotype_from_dict(rec["genotype"], f"{path}: genotype")
         by_path[Path(path).resolve()] = rec
     return by_path
 
@@ -162,7 +169,14 @@ def training_row(
     genotype = genotype_from_dict(rec["genotype"], str(path))
     row["genotype"] = str(genotype)
     row["train_budget"] = train_budget(rec)
+    if abs(rec["test_acc"] + rec["test_error"] - 100) > 1e-6:
+        raise IsdartsError(
+            f"{path}: test_acc {rec['test_acc']} and test_error {rec['test_error']} do not add "
+            "up to 100"
+        )
     if source in REFERENCE_GENOTYPES:
+        if genotype != REFERENCE_GENOTYPES[source]:
+            raise IsdartsError(f"{path}: its genotype is not that of {source}, its source")
         row.update(cell=source, kind="reference")
     else:
         search = _search_of(source, by_path)
@@ -181,6 +195,8 @@ def training_row(
             search_epochs=search.get("epochs"),
             search_budget=search_budget(search),
         )
+        if genotype_from_dict(search["genotype"]) != genotype:
+            raise IsdartsError(f"{path}: its genotype is not that of {source}, its source")
         if int(search["seed"]) != int(rec["seed"]):
             raise IsdartsError(
                 f"{path}: seed {rec['seed']} trains the cell of search seed {search['seed']}"

@@ -16,6 +16,7 @@ from isdarts.report.darts import BASELINE_CELL, cell_label
 from isdarts.report.darts_inputs import SURROGATE_EPOCH
 from isdarts.report.darts_shrink import markdown as shrink_markdown
 from isdarts.report.mdtext import (
+    check_figures,
     code,
     data_source_label,
     images,
@@ -260,5 +261,6 @@ def write_report(
 ) -> Path:
     table = None if shrink is None else read_csv(shrink, DARTS_SHRINK)
     png = None if shrink_png is None else Path(shrink_png)
+    check_figures([] if png is None else [png])
     draw = functools.partial(render, shrink=table, shrink_png=png)
     return write_rendered(draw, runs_csv, summary_csv, published, cells, out, "darts")

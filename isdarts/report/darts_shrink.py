@@ -79,7 +79,7 @@ def search_rows(path: str | os.PathLike) -> list[dict[str, Any]]:
     result = load_result(path)
     if result["space"] != "darts" or result["method"] != "isdarts":
         raise IsdartsError(f"{path}: not a DARTS-space IS-DARTS search")
-    steps = [row for row in load_log(path) if row.get("importance") is not None]
+    steps = [row for row in load_log(path, result) if row.get("importance") is not None]
     if not steps:
         raise IsdartsError(f"{path}: its log has no shrink step")
     scored = []
@@ -125,7 +125,18 @@ def search_rows(path: str | os.PathLike) -> list[dict[str, Any]]:
 
 
 def shrink_table(searches: Iterable[str | os.PathLike]) -> pd.DataFrame:
-    rows = [r for path in searches for r in search_rows(path)]
+    rows, seen = [], {}
+    for path in searches:
+        found = search_rows(path)
+        if not found:
+            continue
+        key = (found[0]["seed"], found[0]["profile"])
+        if key in seen:
+            raise IsdartsError(
+                f"{path}: the search of seed {key[0]} ({key[1]}) a second time (also {seen[key]})"
+            )
+        seen[key] = str(path)
+        rows += found
     if not rows:
         raise IsdartsError("no searches to read")
     return pd.DataFrame(rows, columns=COLUMNS)

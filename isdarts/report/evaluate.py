@@ -11,15 +11,15 @@ epoch) and ``checkpoint.pt``. The evaluation is one flat JSON object, one row of
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
-from isdarts._io import write_json_atomic
+from isdarts._io import parse_json, read_json, write_json_atomic
 from isdarts.bench import COLUMNS, Benchmark
 from isdarts.config.documents import check_document
 from isdarts.errors import IsdartsError
+from isdarts.spaces.darts.names import genotype_from_dict
 
 # Copied from result.json into the evaluation when present (the runs table's provenance columns).
 CARRIED = (
@@ -42,38 +42,52 @@ def result_path(run: str | os.PathLike) -> Path:
 
 def load_result(run: str | os.PathLike) -> dict[str, Any]:
     """The ``result.json`` of a finished search, checked against ``search-result.schema.yaml``
-    (the keys the reports read and their types)."""
+    (the keys the reports read and their types; finite numbers) and, in the DARTS space, its
+    genotype."""
     path = result_path(run)
     try:
-        result = json.loads(path.read_text())
+        result = read_json(path, finite=True)
     except FileNotFoundError:
         raise IsdartsError(f"{path}: no search result (the search has not finished)") from None
-    except json.JSONDecodeError as exc:
-        raise IsdartsError(f"{path}: not valid JSON ({exc})") from None
     check_document(path, result, "search-result")
+    if result["space"] == "darts":
+        genotype_from_dict(result["genotype"], f"{path}: genotype")
     return result
 
 
-def load_log(run: str | os.PathLike) -> list[dict[str, Any]]:
-    """The per-epoch records of ``log.jsonl`` beside ``result.json``, in epoch order."""
+def load_log(run: str | os.PathLike, result: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The per-epoch records of ``log.jsonl`` beside ``result.json`` (``result``, read again if
+    not given), in epoch order: each line checked against the space's log schema
+    (``search-log-<space>.schema.yaml``: what the figures and the shrink table read), one line
+    per epoch 1..N of the result's N epochs (a log cut short, or two runs' lines, is an error)."""
+    result = load_result(run) if result is None else result
     path = result_path(run).parent / "log.jsonl"
-    records = []
+    records: dict[int, dict[str, Any]] = {}
     try:
-        lines = path.read_text().splitlines()
+        lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         raise IsdartsError(f"{path}: no epoch log beside the search result") from None
+    except UnicodeDecodeError as exc:
+        raise IsdartsError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     for n, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise IsdartsError(f"{path}, line {n}: not valid JSON ({exc})") from None
+        where = f"{path}, line {n}"
+        record = parse_json(line, where, finite=True)  # written with allow_nan=False
         epoch = record.get("epoch") if isinstance(record, dict) else None
         if isinstance(epoch, bool) or not isinstance(epoch, int):
-            raise IsdartsError(f"{path}, line {n}: expected a JSON object with an integer 'epoch'")
-        records.append(record)
-    return sorted(records, key=lambda r: r["epoch"])
+            raise IsdartsError(f"{where}: expected a JSON object with an integer 'epoch'")
+        check_document(where, record, f"search-log-{result['space']}")
+        if epoch in records:
+            raise IsdartsError(f"{where}: epoch {epoch} a second time (two runs wrote this log?)")
+        records[epoch] = record
+    epochs = result["epochs"]
+    if sorted(records) != list(range(1, epochs + 1)):
+        raise IsdartsError(
+            f"{path}: {len(records)} epoch lines, expected one per epoch 1..{epochs} of "
+            f"{result_path(run).name} (cut short, or not this search's log?)"
+        )
+    return [records[e] for e in sorted(records)]
 
 
 def evaluate(run: str | os.PathLike, bench: Benchmark) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from matplotlib.ticker import MaxNLocator
 
 from isdarts._io import atomic_write
 from isdarts.bench import EDGES, OPS, parse
+from isdarts.errors import IsdartsError
 from isdarts.report.evaluate import load_log, load_result
 from isdarts.report.mdtext import method_label
 from isdarts.report.published import PublishedRow, match
@@ -49,7 +50,12 @@ class Run:
 
     def __init__(self, path: str | os.PathLike):
         self.result: dict[str, Any] = load_result(path)
-        self.log: list[dict[str, Any]] = load_log(path)
+        if self.result["space"] != "nb201":
+            raise IsdartsError(
+                f"{path}: a {self.result['space']}-space search; the figures draw NAS-Bench-201 "
+                "searches (DARTS space: isdarts darts-shrink)"
+            )
+        self.log: list[dict[str, Any]] = load_log(path, self.result)
         self.method: str = self.result["method"]
         self.seed: int = int(self.result["seed"])
         self.dataset: str = self.result["dataset"]
@@ -62,6 +68,14 @@ class Run:
 
 def load_runs(paths) -> list[Run]:
     runs = [Run(p) for p in paths]
+    seen: dict[tuple, str] = {}
+    for path, run in zip(paths, runs, strict=True):
+        key = (run.method, run.dataset, run.seed, run.result["profile"])
+        if key in seen:
+            raise IsdartsError(
+                f"{path}: {run.label} on {run.dataset} ({key[3]}) a second time (also {seen[key]})"
+            )
+        seen[key] = str(path)
     return sorted(runs, key=lambda r: (r.space, r.dataset, r.method != "isdarts", r.method, r.seed))
 
 

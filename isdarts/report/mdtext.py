@@ -10,6 +10,7 @@ from pathlib import Path
 
 from isdarts._io import write_text_atomic
 from isdarts.data.sources import source_label
+from isdarts.errors import IsdartsError
 from isdarts.report.tables import read_tables
 
 METHOD_LABELS = {
@@ -70,6 +71,13 @@ def images(paths: list[Path], out: Path, title: Callable[[Path], str]) -> list[s
     return lines
 
 
+def check_figures(pngs) -> None:
+    """Each figure the report shows is a file (else the report would link to nothing)."""
+    for png in pngs:
+        if not Path(png).is_file():
+            raise IsdartsError(f"{png}: no such figure (expected a PNG file the report shows)")
+
+
 def write_rendered(
     render: Callable,
     runs_csv,
@@ -83,4 +91,5 @@ def write_rendered(
     the report and write it atomically to ``out``."""
     out = Path(out)
     runs, summary = read_tables(runs_csv, summary_csv, space)
+    check_figures(pngs)
     return write_text_atomic(out, render(runs, summary, published, [Path(p) for p in pngs], out))

@@ -74,8 +74,9 @@ def _int(lo: int, hi: int | None = None, *, nullable: bool = False) -> pa.Column
 def _number(lo: float | None = None, hi: float | None = None, *, nullable: bool = False):
     if lo is not None and hi is not None:
         check, expect = pa.Check.in_range(lo, hi), f"a number in {lo:g}..{hi:g}"
-    elif lo is not None:
-        check, expect = pa.Check.ge(lo), f"a number >= {lo:g}"
+    elif lo is not None:  # finite: a wall time of inf seconds is no result
+        check = pa.Check(lambda s: (s >= lo) & (s < float("inf")))
+        expect = f"a finite number >= {lo:g}"
     else:
         check, expect = pa.Check(lambda s: s.abs() < float("inf")), "a finite number"
     check.error = expect
@@ -278,7 +279,10 @@ def read_csv(path: str | os.PathLike, schema: pa.DataFrameSchema) -> pd.DataFram
         text = path.read_bytes()
         df = pd.read_csv(path, dtype={c: str for c in _TEXT})
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise IsdartsError(f"{path}: cannot read table ({exc})") from None
+        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise IsdartsError(f"{path}: cannot read table ({detail})") from None
+    except UnicodeDecodeError as exc:
+        raise IsdartsError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     if text and not text.endswith(b"\n"):
         raise IsdartsError(f"{path}: ends in the middle of a line (cut short? rerun the step)")
 
@@ -306,10 +310,39 @@ def check_counts(
             )
 
 
-# Per space: the runs and summary schemas and the keys a summary row is grouped by.
+def check_summary_rows(
+    summary: pd.DataFrame,
+    keys: list[str],
+    per_group: tuple[str, tuple[str, ...]] | None,
+    where: str,
+) -> None:
+    """One summary row per group, or with ``per_group`` = (column, values) one per group and
+    value of that column (NAS-Bench-201: each benchmark column once), no more, no fewer."""
+    column, values = per_group if per_group is not None else (None, None)
+    for key, group in summary.groupby(keys, sort=False):
+        name = " ".join(key) if isinstance(key, tuple) else str(key)
+        if column is None:
+            if len(group) != 1:
+                raise IsdartsError(
+                    f"{where}: {len(group)} rows of {name} (expected one; rerun the aggregation)"
+                )
+        elif sorted(group[column]) != sorted(values):
+            raise IsdartsError(
+                f"{where}: the rows of {name} have {column} {', '.join(map(str, group[column]))} "
+                f"(expected each of {', '.join(values)} once; rerun the aggregation)"
+            )
+
+
+# Per space: the runs and summary schemas, the keys a summary row is grouped by, and the column
+# a group has one row per value of (if any).
 TABLES = {
-    "nb201": (NB201_RUNS, NB201_SUMMARY, ["space", "method", "dataset"]),
-    "darts": (DARTS_RUNS, DARTS_SUMMARY, ["cell"]),
+    "nb201": (
+        NB201_RUNS,
+        NB201_SUMMARY,
+        ["space", "method", "dataset"],
+        ("metric", tuple(COLUMNS)),
+    ),
+    "darts": (DARTS_RUNS, DARTS_SUMMARY, ["cell"], None),
 }
 
 
@@ -318,7 +351,12 @@ def read_tables(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The runs and summary CSVs of one space, each checked against its schema and the two
     against each other."""
-    runs_schema, summary_schema, keys = TABLES[space]
+    runs_schema, summary_schema, keys, per_group = TABLES[space]
     runs, summary = read_csv(runs_csv, runs_schema), read_csv(summary_csv, summary_schema)
+    if runs["profile"].nunique() > 1:
+        raise IsdartsError(
+            f"{runs_csv}: runs of several run profiles: {', '.join(sorted(runs['profile'].unique()))}"
+        )
+    check_summary_rows(summary, keys, per_group, str(summary_csv))
     check_counts(runs, summary, keys, (str(runs_csv), str(summary_csv)))
     return runs, summary

@@ -35,7 +35,13 @@ def device_name(device: torch.device) -> str:
     return f"cpu: {model}, {os.cpu_count()} cores, {torch.get_num_threads()} threads"
 
 
+MAX_THREADS = 1024  # torch starts a thread each: 10^5 of them exhaust the machine's memory
+
+
 def set_threads(threads: int | None) -> None:
-    """``torch.set_num_threads`` when a profile fixes the count (None: torch's default)."""
+    """``torch.set_num_threads`` when a profile (or ``--threads``) fixes the count (None:
+    torch's default)."""
+    if threads is not None and threads > MAX_THREADS:
+        raise IsdartsError(f"threads {threads}: expected at most {MAX_THREADS}")
     if threads is not None:
         torch.set_num_threads(threads)

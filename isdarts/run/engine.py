@@ -118,7 +118,29 @@ def _stopped(spec: RunSpec, state: dict, exc: NonFiniteLoss) -> IsdartsError:
     return IsdartsError(f"{exc}; stopping ({kept}); try a smaller lr")
 
 
+def _out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` is torch (or Python) running out of memory: a profile too large for the
+    machine (torch's CPU allocator raises a bare RuntimeError)."""
+    return isinstance(exc, (MemoryError, torch.OutOfMemoryError)) or (
+        isinstance(exc, RuntimeError) and "can't allocate memory" in str(exc)
+    )
+
+
 def run(spec: RunSpec, prepare: Callable[[], Job], on_epoch_end: EpochHook | None = None) -> dict:
+    """:func:`_run`; running out of memory is one line naming the folder and the fix."""
+    try:
+        return _run(spec, prepare, on_epoch_end)
+    except (MemoryError, RuntimeError) as exc:
+        if not _out_of_memory(exc):
+            raise
+        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise IsdartsError(
+            f"{spec.out}: out of memory ({detail[:200]}); use a profile with fewer channels, "
+            "cells or a smaller batch_size"
+        ) from None
+
+
+def _run(spec: RunSpec, prepare: Callable[[], Job], on_epoch_end: EpochHook | None) -> dict:
     """Run (or resume, or skip if finished) the job ``prepare()`` builds in ``spec.out``, holding
     the folder's lock; writes and returns its result (with the run's identity). ``prepare``
     runs only for a run still to do, after the clock starts. ``on_epoch_end(epoch)`` runs

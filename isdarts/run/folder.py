@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from isdarts._io import atomic_write, write_text_atomic
+from isdarts._io import atomic_write, read_json, write_text_atomic
 from isdarts.errors import IsdartsError
 
 if TYPE_CHECKING:
@@ -56,6 +56,16 @@ def _differs(theirs: Any, ours: dict[str, Any]) -> str:
     if not isinstance(theirs, dict):
         return "identity"
     return ", ".join(k for k in ours if theirs.get(k) != ours[k]) or "identity"
+
+
+def _legacy_differs(result: dict[str, Any], ours: dict[str, Any]) -> str:
+    """What of our identity a result without one holds otherwise: its kind (a training's
+    result names its genotype_source) and each key but the profile (whose settings have gained
+    keys since); a key it lacks differs."""
+    training = "genotype" in ours
+    if training != ("genotype_source" in result):
+        return "kind (a search's result, not a training's)" if training else "kind (a training's)"
+    return ", ".join(k for k in ours if k != "profile" and result.get(k) != ours[k])
 
 
 @contextlib.contextmanager
@@ -99,12 +109,18 @@ def finished_result(spec: RunSpec) -> dict | None:
     if not path.is_file():
         return None
     try:
-        result = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise IsdartsError(f"{path}: not valid JSON ({exc}); delete it to run again") from None
+        result = read_json(path)
+    except IsdartsError as exc:
+        raise IsdartsError(f"{exc}; delete it to run again") from None
     if not isinstance(result, dict):
         raise IsdartsError(f"{path}: not a result file; delete it to run again")
     if "identity" not in result:  # written before results carried their identity
+        differs = _legacy_differs(result, spec.identity)
+        if differs:
+            raise IsdartsError(
+                f"{path}: the result of a different {spec.what} (differs in: {differs}; written "
+                "before results carried their identity); use another --out or delete it"
+            )
         print(f"isdarts: {path} exists (no identity recorded); nothing to do", file=sys.stderr)
         return result
     if result["identity"] != spec.identity:

@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 
+from isdarts._io import path_arg
+
+MAX_LAYERS = 200  # ten times the paper's network; counting its parameters takes ~1 s
+
 
 def _genotype(args: argparse.Namespace) -> int:
     from isdarts.spaces.darts.eval_net import params_m
@@ -46,16 +50,18 @@ def _genotype(args: argparse.Namespace) -> int:
     return 0
 
 
-def _at_least(low: int):
-    """An argparse ``type=``: an integer >= ``low`` (argparse names the option on failure)."""
+def _at_least(low: int, high: int | None = None):
+    """An argparse ``type=``: an integer >= ``low`` (and <= ``high``, if given; argparse names
+    the option on failure)."""
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             value = None
-        if value is None or value < low:
-            raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {text!r}")
+        if value is None or value < low or (high is not None and value > high):
+            expect = f">= {low}" if high is None else f"in {low}..{high}"
+            raise argparse.ArgumentTypeError(f"expected an integer {expect}, got {text!r}")
         return value
 
     return parse
@@ -67,14 +73,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     p.add_argument("genotype", help="reference name (isdarts_published, darts_v2) or genotype file")
     p.add_argument("--json", action="store_true", help="print one JSON object (key params_m)")
-    p.add_argument("--plot", metavar="FILE.png", help="draw normal and reduction cells to a PNG")
+    p.add_argument(
+        "--plot", metavar="FILE.png", type=path_arg, help="draw normal and reduction cells to a PNG"
+    )
     p.add_argument("--title", help="name in the plot's title (default: the name or file name)")
     p.add_argument("--channels", type=_at_least(1), default=36, help="C for params_m (default 36)")
     p.add_argument(
         "--layers",
-        type=_at_least(3),  # as a training profile's layers: reduction cells at L//3, 2L//3
+        # at least 3 as a training profile's layers (reduction cells at L//3, 2L//3); at most
+        # MAX_LAYERS: building 10^8 cells to count their parameters would not end
+        type=_at_least(3, MAX_LAYERS),
         default=20,
-        help="cells for params_m (default 20, at least 3)",
+        help=f"cells for params_m (default 20, 3..{MAX_LAYERS})",
     )
     p.set_defaults(func=_genotype)
     return p

@@ -153,5 +153,6 @@ def params_m(
     genotype: Genotype, channels: int = 36, layers: int = 20, num_classes: int = 10
 ) -> float:
     """Parameters in millions, without the auxiliary head (the convention of DARTS tables)."""
-    net = NetworkCIFAR(genotype, EvalNetConfig(channels, layers, False, num_classes))
+    with torch.device("meta"):  # counted, never run: no memory for the weights at any size
+        net = NetworkCIFAR(genotype, EvalNetConfig(channels, layers, False, num_classes))
     return count_params(net) / 1e6
