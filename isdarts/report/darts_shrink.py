@@ -172,6 +172,26 @@ def step_summary(table: pd.DataFrame, kind: str = "normal") -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def by_source(table: pd.DataFrame, kind: str = "normal") -> pd.DataFrame:
+    """Per op (``none`` aside): its mean rank over all steps when its input is a cell input
+    (0, 1) and when it is an intermediate node (2..4), and how many of the final pairs it
+    holds from each, summed over searches."""
+    part = table[(table.kind == kind) & (table.op != "none")].assign(
+        source=lambda t: t["input"].map(lambda j: "cell input" if j < 2 else "node"),
+        share=lambda t: (t["rank"] - 1) / (t["pairs"] - 1).clip(lower=1),
+    )
+    final = part[(part.step == part.step.max()) & ~part.removed]
+    out = []
+    for op in (p for p in PRIMITIVES if p != "none"):
+        row: dict[str, Any] = {"op": op}
+        for source in ("cell input", "node"):
+            sel = part[(part.op == op) & (part.source == source)]
+            row[f"rank {source}"] = float(sel["share"].mean()) if len(sel) else math.nan
+            row[f"final {source}"] = int(((final.op == op) & (final.source == source)).sum())
+        out.append(row)
+    return pd.DataFrame(out)
+
+
 def _rank_share(group: pd.DataFrame) -> float:
     return float(((group["rank"] - 1) / (group["pairs"] - 1).clip(lower=1)).mean())
 
@@ -260,6 +280,26 @@ def markdown(table: pd.DataFrame, png: Path | None, out: Path) -> list[str]:
                 for r in s.itertuples()
             ],
         ) + [""]
+    src = by_source(table)
+    lines += [
+        "**By input, normal cells**: mean rank over all steps of each op on a cell input (0, 1) "
+        "and on an intermediate node, and the final pairs it holds from each "
+        f"(sum over {n} searches)",
+        "",
+    ]
+    lines += md_table(
+        ["Op", "Rank, cell input", "Rank, node", "Final pairs, cell input", "Final pairs, node"],
+        [
+            [
+                r["op"],
+                f"{r['rank cell input']:.2f}",
+                f"{r['rank node']:.2f}",
+                str(r["final cell input"]),
+                str(r["final node"]),
+            ]
+            for _, r in src.iterrows()
+        ],
+    ) + [""]
     removed = table[(table.kind == "normal") & table.removed]
     counts = removed.groupby(["step", "op"]).size().unstack(fill_value=0)
     ops = [op for op in PRIMITIVES if op in counts.columns]
