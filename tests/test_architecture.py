@@ -28,6 +28,7 @@ def test_every_verb_is_registered() -> None:
         "report",
         "darts-aggregate",
         "darts-report",
+        "darts-shrink",
     }
 
 
