@@ -50,16 +50,23 @@ def test_each_schema_names_exactly_its_dataclass_fields(job: str) -> None:
     assert set(profiles.schema(kind)["properties"]) == fields
     if job != "train":
         darts = profiles.schema(kind)["properties"]["darts"]["properties"]
-        assert set(darts) == {f.name for f in dataclasses.fields(profiles.DartsSettings)}
+        assert set(darts) == {f.name for f in dataclasses.fields(cls.darts_settings)}
 
 
 def test_both_search_profiles_have_one_shape() -> None:
+    """The same keys but the network size; the DARTS space's `darts:` block is NAS-Bench-201's
+    plus the original DARTS search's four settings."""
     nb201 = set(profiles.schema("search-nb201")["properties"]) - {"cells_per_stage"}
     darts = set(profiles.schema("search-darts")["properties"]) - {"layers"}
     assert nb201 == darts
+    extra = {f.name for f in dataclasses.fields(profiles.OriginalDartsSettings)} - {
+        f.name for f in dataclasses.fields(profiles.DartsSettings)
+    }
+    assert extra == {"nesterov", "arch_step_first", "split", "pool_bn"}
     for name in ("smoke", "cpu", "paper"):
         a, b = load_job_profile("nb201", name), load_job_profile("darts", name)
-        assert type(a.darts) is type(b.darts) is profiles.DartsSettings
+        assert type(a.darts) is profiles.DartsSettings
+        assert type(b.darts) is profiles.OriginalDartsSettings
         assert (a.space, b.space) == ("nb201", "darts")
 
 

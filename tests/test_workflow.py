@@ -146,7 +146,8 @@ def test_a_config_file_without_a_required_key_is_refused(tmp_path, data_root):
     partial.write_text("".join(line for line in lines if not line.startswith("profile:")))
     proc = snakemake(tmp_path, data_root, "-n", configfile=partial, check=False)
     assert proc.returncode != 0
-    assert f"config {partial}: missing key 'profile'" in proc.stdout + proc.stderr
+    # the test's own --config data_root=... is part of the user's config, and named
+    assert f"config {partial} + --config: missing key 'profile'" in proc.stdout + proc.stderr
     assert not (tmp_path / "results").exists()
 
 
