@@ -6,14 +6,13 @@ one. Each must be a one-line error naming the file (and row and column) with its
 from __future__ import annotations
 
 import json
-import os
 import pickle
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_helpers import isdarts as _isdarts
+from cli_helpers import one_line_error as _one_line_error
 
 from isdarts import data
 from isdarts.bench.nats import import_nats
@@ -24,26 +23,6 @@ from isdarts.data.sources import mirror_root
 from isdarts.errors import IsdartsError
 
 BOGUS_CELL = "|bogus_op~0|+|none~0|none~1|+|none~0|none~1|none~2|"
-
-
-def _isdarts(*args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "isdarts", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, **env},
-    )
-
-
-def _one_line_error(res: subprocess.CompletedProcess, needle: str) -> str:
-    assert res.returncode == 2, res.stderr
-    lines = res.stderr.strip().splitlines()
-    assert "Traceback" not in res.stderr
-    assert len(lines) == 1 and lines[0].startswith("isdarts: error: "), res.stderr
-    assert needle in lines[0], lines[0]
-    assert res.stdout == ""
-    return lines[0]
 
 
 def _listing(folder: Path) -> dict[str, bytes]:

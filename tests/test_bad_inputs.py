@@ -8,10 +8,11 @@ import dataclasses
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import isdarts as _isdarts
+from cli_helpers import one_line_error as _one_line_error
 
 from isdarts.errors import IsdartsError
 from isdarts.run.folder import LOCK, locked
@@ -22,20 +23,6 @@ from isdarts.train.profile import load_train_profile
 from isdarts.train.run import TrainRequest, run_training
 
 pytestmark = pytest.mark.usefixtures("one_thread")
-
-
-def _isdarts(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "isdarts", *args], capture_output=True, text=True, timeout=300
-    )
-
-
-def _one_line_error(res: subprocess.CompletedProcess, needle: str) -> None:
-    assert res.returncode == 2, res.stderr
-    lines = res.stderr.strip().splitlines()
-    assert "Traceback" not in res.stderr
-    assert len(lines) == 1 and lines[0].startswith("isdarts: error: "), res.stderr
-    assert needle in lines[0], lines[0]
 
 
 def _search(out: Path, *extra: str) -> subprocess.CompletedProcess:

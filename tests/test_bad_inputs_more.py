@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import isdarts as _isdarts
+from cli_helpers import one_line_error as _one_line_error
 
 from isdarts.errors import IsdartsError
 from isdarts.spaces.darts.names import REFERENCE_GENOTYPES
@@ -25,24 +26,6 @@ PUBLISHED = REPO / "config" / "published.yaml"
 ARCH = "|skip_connect~0|+|skip_connect~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_1x1~1|nor_conv_1x1~2|"
 HUGE = "1" * 5000  # past Python's 4300-digit limit for int()
 DEEP = "[" * 100_000 + "]" * 100_000  # past the JSON parser's recursion limit
-
-
-def _isdarts(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "isdarts", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=cwd,
-    )
-
-
-def _one_line_error(res: subprocess.CompletedProcess, needle: str) -> None:
-    assert res.returncode == 2, res.stderr
-    lines = res.stderr.strip().splitlines()
-    assert "Traceback" not in res.stderr
-    assert len(lines) == 1 and lines[0].startswith("isdarts: error: "), res.stderr
-    assert needle in lines[0], lines[0]
 
 
 def _usage_error(res: subprocess.CompletedProcess, needle: str) -> None:
