@@ -76,7 +76,9 @@ def main() -> None:
     for op in PRIMITIVES[1:]:
         a, b = pooled.get((op, "cell input"), []), pooled.get((op, "node"), [])
         print(f"{op:<14} {np.mean(a):>17.2f} {np.mean(b):>11.2f}")
-    print(f"skip_connect_cell_input_rank_at_init={np.mean(pooled[('skip_connect', 'cell input')]):.2f}")
+    print(
+        f"skip_connect_cell_input_rank_at_init={np.mean(pooled[('skip_connect', 'cell input')]):.2f}"
+    )
 
 
 if __name__ == "__main__":
