@@ -31,3 +31,29 @@ def one_line_error(res: subprocess.CompletedProcess, needle: str) -> str:
     assert needle in lines[0], lines[0]
     assert res.stdout == "", res.stdout
     return lines[0]
+
+
+REPO = Path(__file__).resolve().parents[1]
+PUBLISHED = REPO / "config" / "published.yaml"
+
+
+def report(
+    tmp_path: Path, runs: Path, summary: Path, *extra: str, published: Path = PUBLISHED
+) -> subprocess.CompletedProcess:
+    """``isdarts report`` of ``runs`` and ``summary`` into ``tmp_path``, for inputs that must
+    be refused: no report may be left behind."""
+    out = tmp_path / "report.md"
+    res = isdarts(
+        "report",
+        "--runs",
+        str(runs),
+        "--summary",
+        str(summary),
+        "--published",
+        str(published),
+        "--out",
+        str(out),
+        *extra,
+    )
+    assert not out.exists()
+    return res

@@ -11,8 +11,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from cli_helpers import PUBLISHED
 from cli_helpers import isdarts as _isdarts
 from cli_helpers import one_line_error as _one_line_error
+from cli_helpers import report as _report
 
 from isdarts.errors import IsdartsError
 from isdarts.run.folder import LOCK, locked
@@ -111,24 +113,6 @@ def test_an_empty_or_non_finite_profile_is_refused(tmp_path, text, needle):
 # result.json, published.yaml), from the committed `cpu` report, made bad one way each.
 
 REPORT = Path(__file__).resolve().parents[1] / "reports" / "cpu"
-PUBLISHED = Path(__file__).resolve().parents[1] / "config" / "published.yaml"
-
-
-def _report(tmp_path: Path, runs: Path, summary: Path, published: Path = PUBLISHED):
-    out = tmp_path / "report.md"
-    res = _isdarts(
-        "report",
-        "--runs",
-        str(runs),
-        "--summary",
-        str(summary),
-        "--published",
-        str(published),
-        "--out",
-        str(out),
-    )
-    assert not out.exists()
-    return res
 
 
 def _cut(tmp_path: Path, src: Path, keep: int | None = None, drop_bytes: int = 0) -> Path:
@@ -198,7 +182,7 @@ def test_published_numbers_of_the_wrong_shape_are_a_one_line_error(tmp_path):
     data["nb201"]["columns"] = 5
     bad = tmp_path / "published.yaml"
     bad.write_text(yaml.safe_dump(data))
-    res = _report(tmp_path, REPORT / "runs.csv", REPORT / "summary.csv", bad)
+    res = _report(tmp_path, REPORT / "runs.csv", REPORT / "summary.csv", published=bad)
     _one_line_error(res, "bad value 5 for 'nb201.columns' (expected a list of column names)")
 
 

@@ -14,15 +14,16 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from cli_helpers import PUBLISHED
 from cli_helpers import isdarts as _isdarts
 from cli_helpers import one_line_error as _one_line_error
+from cli_helpers import report as _report
 
 from isdarts.errors import IsdartsError
 from isdarts.spaces.darts.names import REFERENCE_GENOTYPES
 
 REPO = Path(__file__).resolve().parents[1]
 REPORT = REPO / "reports" / "cpu"
-PUBLISHED = REPO / "config" / "published.yaml"
 ARCH = "|skip_connect~0|+|skip_connect~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_1x1~1|nor_conv_1x1~2|"
 HUGE = "1" * 5000  # past Python's 4300-digit limit for int()
 DEEP = "[" * 100_000 + "]" * 100_000  # past the JSON parser's recursion limit
@@ -150,24 +151,6 @@ def _darts_aggregate(tmp_path: Path, trainings, searches=(), surrogate=None):
         *extra,
     )
     assert not runs.exists() and not summary.exists()
-    return res
-
-
-def _report(tmp_path: Path, runs: Path, summary: Path, *extra: str):
-    out = tmp_path / "report.md"
-    res = _isdarts(
-        "report",
-        "--runs",
-        str(runs),
-        "--summary",
-        str(summary),
-        "--published",
-        str(PUBLISHED),
-        "--out",
-        str(out),
-        *extra,
-    )
-    assert not out.exists()
     return res
 
 
