@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from isdarts.errors import IsdartsError
+
 
 def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> Path:
     """Call ``write(tmp_path)`` on a temporary file beside ``path``, then rename it over ``path``."""
@@ -37,31 +39,41 @@ def write_json_atomic(path: str | os.PathLike, obj: Any) -> Path:
     return write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
 
 
+def _read_text(path: Path) -> str:
+    """The UTF-8 text of ``path``; other bytes are one line naming it."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise IsdartsError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def _value_detail(exc: ValueError) -> str:
+    """The first line of a parser's ValueError, worded for a number past Python's 4300-digit
+    limit for ``int()``."""
+    detail = str(exc).strip().splitlines()[0]
+    return "a number with too many digits" if "integer string conversion" in detail else detail
+
+
 def read_yaml(path: str | os.PathLike) -> Any:
     """The YAML document in ``path``; a syntax error becomes one line naming the file, line and
     column (PyYAML's own message spans several lines and names ``<unicode string>``)."""
     import yaml
 
-    from isdarts.errors import IsdartsError
-
     path = Path(path)
+    text = _read_text(path)
     try:
-        return yaml.safe_load(path.read_text())
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise IsdartsError(f"{path}{where}: not valid YAML ({problem})") from None
-    except UnicodeDecodeError as exc:
-        raise IsdartsError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except RecursionError:  # PyYAML composes nested collections recursively
         raise IsdartsError(f"{path}: not valid YAML (collections nested too deeply)") from None
     except (ValueError, TypeError, LookupError, AttributeError) as exc:
         # PyYAML's constructors on a scalar they cannot convert: int() of a 5000-digit number,
         # a date 2020-13-45 (ValueError), an empty `!!int` (IndexError) or `!!bool` (KeyError)
-        detail = str(exc).strip().splitlines()[0] if isinstance(exc, ValueError) else ""
-        if "integer string conversion" in detail:
-            detail = "a number with too many digits"  # past Python's 4300-digit limit
+        detail = _value_detail(exc) if isinstance(exc, ValueError) else ""
         raise IsdartsError(
             f"{path}: not valid YAML (a value it cannot convert{': ' * bool(detail)}{detail})"
         ) from None
@@ -83,8 +95,6 @@ def parse_json(text: str, where: str, *, finite: bool = False) -> Any:
     line naming ``where``: bad syntax, a number past Python's 4300-digit limit, nesting too deep
     for the parser. With ``finite``, ``NaN``, ``Infinity`` and numbers beyond a float's range (a
     result file's values are finite) are refused too."""
-    from isdarts.errors import IsdartsError
-
     strict = {"parse_constant": _not_a_number, "parse_float": _finite_float} if finite else {}
     try:
         return json.loads(text, **strict)
@@ -93,23 +103,14 @@ def parse_json(text: str, where: str, *, finite: bool = False) -> Any:
     except RecursionError:  # arrays or objects nested ~10^4 deep
         raise IsdartsError(f"{where}: not valid JSON (nested too deeply)") from None
     except ValueError as exc:  # int() past Python's digit limit, or a constant refused above
-        detail = str(exc).splitlines()[0]
-        if "integer string conversion" in detail:
-            detail = "a number with too many digits"
-        raise IsdartsError(f"{where}: not valid JSON ({detail})") from None
+        raise IsdartsError(f"{where}: not valid JSON ({_value_detail(exc)})") from None
 
 
 def read_json(path: str | os.PathLike, *, finite: bool = False) -> Any:
     """The JSON document in ``path`` (:func:`parse_json`); a file that is not UTF-8 text is one
     line naming it. A missing file raises ``FileNotFoundError`` for the caller to name."""
-    from isdarts.errors import IsdartsError
-
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise IsdartsError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    return parse_json(text, str(path), finite=finite)
+    return parse_json(_read_text(path), str(path), finite=finite)
 
 
 def check_outputs(
@@ -119,8 +120,6 @@ def check_outputs(
     asked for) is a file path not already a folder, not under a file, not another output and
     not one of the ``inputs``; else IsdartsError naming the option. (A verb that found out only
     when writing its second file would leave the first behind.)"""
-    from isdarts.errors import IsdartsError
-
     given = {Path(p).resolve(): str(p) for p in inputs}
     seen: dict[Path, str] = {}
     for option, out in outputs.items():
