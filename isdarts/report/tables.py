@@ -10,6 +10,7 @@ and the summary must count the runs the runs table holds (a file cut at a line b
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -277,7 +278,7 @@ def read_csv(path: str | os.PathLike, schema: pa.DataFrameSchema) -> pd.DataFram
     path = Path(path)
     try:
         text = path.read_bytes()
-        df = pd.read_csv(path, dtype={c: str for c in _TEXT})
+        df = pd.read_csv(io.BytesIO(text), dtype={c: str for c in _TEXT})
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise IsdartsError(f"{path}: cannot read table ({detail})") from None
