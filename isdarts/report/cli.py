@@ -1,6 +1,7 @@
 """Verbs after the search: ``isdarts evaluate``, ``isdarts aggregate``, ``isdarts figures``,
-``isdarts report`` (NAS-Bench-201) and ``isdarts darts-aggregate``, ``isdarts darts-report``
-(DARTS space). Each is one workflow rule; all take explicit input and output paths."""
+``isdarts report`` (NAS-Bench-201; ``report --wide --tex`` also writes its table for a paper) and
+``isdarts darts-aggregate``, ``isdarts darts-report`` (DARTS space). Each is one workflow rule;
+all take explicit input and output paths."""
 
 from __future__ import annotations
 
@@ -59,11 +60,16 @@ def _report(args: argparse.Namespace) -> int:
     from isdarts.report.markdown import write_report
     from isdarts.report.published import load_published
 
-    check_outputs({"--out": args.out}, [args.runs, args.summary, args.published, *args.figures])
-    path = write_report(
-        args.runs, args.summary, load_published(args.published), args.figures, args.out
-    )
+    outputs = {"--out": args.out, "--wide": args.wide, "--tex": args.tex}
+    check_outputs(outputs, [args.runs, args.summary, args.published, *args.figures])
+    published = load_published(args.published)
+    path = write_report(args.runs, args.summary, published, args.figures, args.out)
     print(f"wrote {path}")
+    if args.wide is not None or args.tex is not None:
+        from isdarts.report.exports import write_exports
+
+        for path in write_exports(args.summary, published, args.wide, args.tex):
+            print(f"wrote {path}")
     return 0
 
 
@@ -187,6 +193,15 @@ def _add_nb201(subparsers: argparse._SubParsersAction) -> None:
     )
     rp.add_argument("--figures", nargs="*", default=[], help="PNG files to show")
     rp.add_argument("--out", required=True, type=path_arg, help="Markdown file to write")
+    rp.add_argument(
+        "--wide",
+        type=path_arg,
+        help="also the table as CSV: one row per table row (published and ours), "
+        "the benchmark columns as 'mean ± std' text",
+    )
+    rp.add_argument(
+        "--tex", type=path_arg, help="also the table as a LaTeX tabular (booktabs), for a paper"
+    )
     rp.set_defaults(func=_report)
 
 

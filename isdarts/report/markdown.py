@@ -5,6 +5,9 @@ the figures. Generated; not to be edited by hand.
 
 from __future__ import annotations
 
+import platform
+import subprocess
+from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
@@ -148,7 +151,52 @@ def render(
     cited = [r for r in published if r.space in set(runs["space"])]
     lines += ["## Sources of the published rows", ""]
     lines += [f"- {r.method}: {r.source}" for r in cited]
+    lines += ["", *environment_lines()]
     return "\n".join(lines) + "\n"
+
+
+def package_version(name: str) -> str:
+    """An installed package's version from its metadata (torch is never imported here)."""
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def git_commit() -> str:
+    """The commit of the checkout this package runs from, or "unknown" (an installed copy, no
+    git, not a repository)."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--show-toplevel", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    out = proc.stdout.split()
+    # a copy installed under site-packages of a venv inside some repository is not that commit
+    if proc.returncode != 0 or len(out) != 2 or Path(out[0]).resolve() != root:
+        return "unknown"
+    return out[1]
+
+
+def environment_lines() -> list[str]:
+    """The report step's package versions and git commit (the searches' torch is under
+    "Machine")."""
+    versions = [f"Python {platform.python_version()}"]
+    versions += [f"{name} {package_version(name)}" for name in ("torch", "numpy", "pandas")]
+    return [
+        "## Environment",
+        "",
+        "Of the step that wrote this report (`isdarts report`); the searches' own torch version "
+        "is under Machine above.",
+        "",
+        f"- Packages: {'; '.join(versions)}.",
+        f"- Code: git commit {git_commit()}.",
+    ]
 
 
 def _test(dataset: str) -> str:

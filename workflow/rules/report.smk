@@ -1,4 +1,5 @@
-# Figures from the per-epoch logs and the Markdown report (reports/<profile>/README.md).
+# Figures from the per-epoch logs and the Markdown report (reports/<profile>/README.md), with
+# its table as a wide CSV ("mean ± std" text) and a LaTeX tabular for a paper.
 # The logs are read from beside each result.json (see search.smk for why they are undeclared).
 
 
@@ -51,6 +52,16 @@ rule report:
         ),
     output:
         readme=f"{REPORT}/README.md",
+        wide=report(
+            f"{REPORT}/summary_wide.csv",
+            caption="../report/summary.rst",
+            category="Tables",
+        ),
+        tex=report(
+            f"{REPORT}/table.tex",
+            caption="../report/summary.rst",
+            category="Tables",
+        ),
     log:
         "logs/{profile}/report.log",
     conda:
@@ -62,4 +73,4 @@ rule report:
     shell:
         "python -m isdarts report --runs {input.runs} --summary {input.summary}"
         " --published {input.published} --figures {input.figures} --out {output.readme}"
-        " > {log} 2>&1"
+        " --wide {output.wide} --tex {output.tex} > {log} 2>&1"
