@@ -16,7 +16,7 @@ RUN_PROFILE = $(shell $(PY) -c "import yaml; print(yaml.safe_load(open('$(CONFIG
 # One HTML report per config (config/config.yaml and config/darts.yaml share the `cpu` profile).
 REPORT_HTML = reports/$(RUN_PROFILE)/report-$(notdir $(basename $(CONFIG))).html
 
-.PHONY: test test-slurm reproduce install lint lint-workflow clean-results
+.PHONY: test test-slurm reproduce baselines install lint lint-workflow clean-results
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,11 @@ test-slurm: $(STAMP)
 # The default workflow config end to end (CONFIG=config/smoke.yaml for a 1-minute check,
 # CONFIG=config/darts.yaml for the DARTS space), then the Snakemake HTML report beside
 # reports/<profile>/README.md.
+# Every NAS-Bench-201 method of the harness at the cpu profile, 3 seeds (hours on 2 cores):
+# the report lands in reports/cpu/baselines/.
+baselines:
+	$(MAKE) reproduce CONFIG=config/baselines.yaml
+
 reproduce: $(STAMP)
 	$(PY) -m isdarts data prepare cifar10 nb201
 	$(SNAKEMAKE) --workflow-profile $(WORKFLOW_PROFILE) --configfile $(CONFIG)

@@ -10,6 +10,7 @@ import pytest
 
 from isdarts.cli import JOB_PROFILES, build_parser, load_job_profile
 from isdarts.config import profiles, seeds
+from isdarts.config.baselines import BLOCKS
 from isdarts.spaces.importance import remove_worst, shrink_points
 
 
@@ -48,15 +49,15 @@ def test_each_schema_names_exactly_its_dataclass_fields(job: str) -> None:
     kind, cls = JOB_PROFILES[job]
     fields = {f.name for f in dataclasses.fields(cls)} - {"name"}
     assert set(profiles.schema(kind)["properties"]) == fields
-    if job != "train":
-        darts = profiles.schema(kind)["properties"]["darts"]["properties"]
-        assert set(darts) == {f.name for f in dataclasses.fields(cls.darts_settings)}
+    for block, settings_cls in getattr(cls, "blocks", {}).items():
+        names = profiles.schema(kind)["properties"][block]["properties"]
+        assert set(names) == {f.name for f in dataclasses.fields(settings_cls)}
 
 
 def test_both_search_profiles_have_one_shape() -> None:
-    """The same keys but the network size; the DARTS space's `darts:` block is NAS-Bench-201's
-    plus the original DARTS search's four settings."""
-    nb201 = set(profiles.schema("search-nb201")["properties"]) - {"cells_per_stage"}
+    """The same keys but the network size and NAS-Bench-201's other baselines; the DARTS
+    space's `darts:` block is NAS-Bench-201's plus the original DARTS search's four settings."""
+    nb201 = set(profiles.schema("search-nb201")["properties"]) - {"cells_per_stage", *BLOCKS}
     darts = set(profiles.schema("search-darts")["properties"]) - {"layers"}
     assert nb201 == darts
     extra = {f.name for f in dataclasses.fields(profiles.OriginalDartsSettings)} - {

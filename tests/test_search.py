@@ -304,10 +304,10 @@ def test_second_order_darts_gradient_matches_the_exact_unrolled_gradient() -> No
     # precision (at 0.01 this tiny random network's ReLU kinks dominate the difference).
     assert UnrolledArchState(alpha, torch.optim.Adam([alpha])).epsilon == 0.01
     second = UnrolledArchState(alpha, torch.optim.Adam([alpha]), first=True, epsilon=1e-6)
-    ours = second.gradient(net, mask, valid, train, opt, "test")
+    (ours,) = second.gradient(net, mask, valid, train, opt, "test")
     after = [t.detach() for t in (*net.parameters(), *net.buffers())]
     assert all(torch.equal(x, y) for x, y in zip(before, after, strict=True))
-    first = ArchState(alpha, torch.optim.Adam([alpha])).gradient(
+    (first,) = ArchState(alpha, torch.optim.Adam([alpha])).gradient(
         net, mask, valid, train, opt, "test"
     )
     assert torch.allclose(ours, exact, rtol=1e-6, atol=1e-8), (ours - exact).abs().max()

@@ -172,8 +172,8 @@ def test_cluster_and_gpu_profiles_parse_with_the_paper_config(tmp_path, profile)
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     counts = job_counts(proc.stdout)
-    # NB201: 2 methods x 5 seeds, looked up; DARTS space: 2 methods x 5 seeds, then 4 cells
+    # NB201: 8 methods x 5 seeds, looked up; DARTS space: 2 methods x 5 seeds, then 4 cells
     # (2 found, 2 references) x 5 seeds trained
-    assert counts["search"] == 20 and counts["evaluate"] == 10 and counts["report"] == 1
+    assert counts["search"] == 50 and counts["evaluate"] == 40 and counts["report"] == 1
     assert counts["train"] == 20 and counts["darts_report"] == 1
     assert "gpu=1" in proc.stdout and "--profile " in proc.stdout

@@ -99,8 +99,9 @@ class SearchProfile(RunProfile):
     Shrink steps follow epochs ``range(E - S*I, E, I)`` (E = ``epochs``)."""
 
     space: ClassVar[str]  # the search space the profile is for
-    # the class of the `darts:` block (the DARTS space: the original DARTS search's)
-    darts_settings: ClassVar[type[DartsSettings]] = DartsSettings
+    # a baseline's block (a nested mapping) -> its settings class (the DARTS space's
+    # `darts:` block: the original DARTS search's; NAS-Bench-201: also the other baselines')
+    blocks: ClassVar[dict[str, type]] = {"darts": DartsSettings}
     shrink_steps: int = 4  # S
     shrink_interval: int = 2  # I
     order: str = "shuffle"  # shuffle | fixed (the authors' released setting)
@@ -204,7 +205,8 @@ def check(path: Path, raw: dict[str, Any], kind: str) -> None:
         raise IsdartsError(
             f"{path}: unknown key {prefix + str(unknown)!r} (expected one of {expected})"
         )
-    key = ".".join(where[:2]) if where[:1] == ["darts"] else where[0]
+    nested = schema(kind)["properties"].get(where[0], {}).get("type") == "object"  # a block
+    key = ".".join(where[:2]) if nested else where[0]
     expected = _description(kind, key) or error.message
     value = _value(raw, key)
     if isinstance(value, str) and _EXPONENT_TEXT.fullmatch(value.strip()):
@@ -229,7 +231,7 @@ def _is_finite(value: float | int) -> bool:
 
 def _numbers(raw: dict) -> Iterator[tuple[str, float | int]]:
     """(key, value) of every number setting of a profile that passed its schema: top-level
-    values, the values of ``darts:`` and the items of ``darts.arch_betas``."""
+    values, the values of the baselines' blocks and the items of ``arch_betas``."""
     for key, value in raw.items():
         inner = value.items() if isinstance(value, dict) else [(None, value)]
         for sub, v in inner:
@@ -259,14 +261,17 @@ def load(cls: type[P], kind: str, name_or_path: str | os.PathLike) -> P:
     prefix, what, _ = KINDS[kind]
     path = resolve_prefixed(name_or_path, prefix, what)
     raw = read_mapping(path)
-    if "darts" in raw and raw["darts"] is None:
-        raw["darts"] = {}  # an empty block: the paper's settings
+    blocks = getattr(cls, "blocks", {})
+    for block in blocks:
+        if block in raw and raw[block] is None:
+            raw[block] = {}  # an empty block: the paper's settings
     check(path, raw, kind)
-    if "darts" in raw:
-        darts = dict(raw["darts"])
-        if "arch_betas" in darts:
-            darts["arch_betas"] = tuple(float(b) for b in darts["arch_betas"])
-        raw["darts"] = cls.darts_settings(**darts)
+    for block, settings_cls in blocks.items():
+        if block in raw:
+            values = dict(raw[block])
+            if "arch_betas" in values:
+                values["arch_betas"] = tuple(float(b) for b in values["arch_betas"])
+            raw[block] = settings_cls(**values)
     prof = cls(name=path.stem.removeprefix(prefix), **raw)
     _check_together(path, prof)
     return prof

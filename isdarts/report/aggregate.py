@@ -20,6 +20,7 @@ import pandas as pd
 
 from isdarts._io import atomic_write, read_json
 from isdarts.bench import COLUMNS
+from isdarts.config.methods import METHODS
 from isdarts.errors import IsdartsError
 from isdarts.report.evaluate import CARRIED
 from isdarts.report.mdtext import data_source_label
@@ -27,7 +28,7 @@ from isdarts.report.published import PublishedRow, match, optimum
 from isdarts.report.tables import NB201_RUNS, check_frame
 
 KEYS = ["space", "method", "dataset"]
-METHOD_ORDER = ("isdarts", "darts", "darts2")  # rows and runs: the paper's method first
+METHOD_ORDER = METHODS  # rows and runs: the paper's method first
 RUN_COLUMNS = [
     "space",
     "method",

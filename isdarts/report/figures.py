@@ -22,12 +22,12 @@ from matplotlib.ticker import MaxNLocator
 
 from isdarts._io import atomic_write
 from isdarts.bench import EDGES, OPS, parse
+from isdarts.config.methods import METHOD_COLORS
 from isdarts.errors import IsdartsError
 from isdarts.report.evaluate import load_log, load_result
 from isdarts.report.mdtext import method_label
 from isdarts.report.published import PublishedRow, match
 
-METHOD_COLORS = {"isdarts": "tab:blue", "darts": "tab:red", "darts2": "tab:purple"}
 OP_COLORS = {
     "none": "tab:gray",
     "skip_connect": "tab:red",

@@ -9,15 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from isdarts._io import write_text_atomic
+from isdarts.config.methods import METHOD_LABELS
 from isdarts.data.sources import source_label
 from isdarts.errors import IsdartsError
 from isdarts.report.tables import read_tables
-
-METHOD_LABELS = {
-    "isdarts": "IS-DARTS",
-    "darts": "DARTS (1st order)",
-    "darts2": "DARTS (2nd order)",
-}
 
 
 def method_label(method: str) -> str:

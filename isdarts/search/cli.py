@@ -8,11 +8,11 @@ import dataclasses
 from pathlib import Path
 
 from isdarts._io import path_arg
+from isdarts.config.methods import METHODS
 from isdarts.errors import IsdartsError
 
 DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
 SPACES = ("nb201", "darts")
-METHODS = ("isdarts", "darts", "darts2")  # darts2: NAS-Bench-201 only
 
 
 def _load_profile(args: argparse.Namespace):

@@ -26,6 +26,7 @@ from torch import nn
 
 from isdarts.bench import Benchmark
 from isdarts.config import profiles, seeds
+from isdarts.config.baselines import BLOCKS
 from isdarts.data import load_dataset
 from isdarts.run import engine
 from isdarts.run.device import select_device, set_threads
@@ -90,14 +91,18 @@ class SearchRequest:
         return self.profile.space
 
     def identity(self) -> dict:
-        """What a checkpoint must match to be resumed (the thread count may differ)."""
+        """What a checkpoint must match to be resumed: the profile's settings but the thread
+        count and the other baselines' blocks (an edit of the GDAS block leaves IS-DARTS runs
+        valid; the ``darts`` block stays in every identity, as results written before the
+        baselines' blocks existed carry it)."""
         settings = profiles.settings(self.profile)
+        others = set(BLOCKS) - {self.method}
         return {
             "space": self.space,
             "method": self.method,
             "dataset": self.dataset,
             "seed": self.seed,
-            "profile": {k: v for k, v in settings.items() if k != "threads"},
+            "profile": {k: v for k, v in settings.items() if k != "threads" and k not in others},
         }
 
 
@@ -142,14 +147,17 @@ class SearchJob:
         self.net.load_state_dict(ckpt["net"])
         self.optimizer.load_state_dict(ckpt["optimizer"])
         if self.arch is not None:
-            self.arch.alpha.data.copy_(ckpt["alpha"])
-            self.arch.optimizer.load_state_dict(ckpt["arch_optimizer"])
+            if "arch" in ckpt:
+                self.arch.load_state_dict(ckpt["arch"])
+            else:  # a checkpoint of an earlier version: alpha and its optimiser only
+                self.arch.load_state_dict(
+                    {"params": [ckpt["alpha"]], "optimizer": ckpt["arch_optimizer"]}
+                )
 
     def checkpoint(self) -> dict[str, Any]:
         ckpt = {"net": self.net.state_dict(), "optimizer": self.optimizer.state_dict()}
         if self.arch is not None:
-            ckpt["alpha"] = self.arch.alpha.detach().clone()
-            ckpt["arch_optimizer"] = self.arch.optimizer.state_dict()
+            ckpt["arch"] = self.arch.state_dict()
         return ckpt
 
     def epoch(self, state: dict[str, Any], e: int) -> tuple[dict[str, Any], str]:
@@ -161,6 +169,8 @@ class SearchJob:
         torch.manual_seed(seeds.epoch_draws(seed, e))
         desc = f"epoch {e + 1}/{self.epochs}"
         train = self.loaders.train
+        if self.arch is not None:
+            self.arch.begin_epoch(e, self.epochs)
         stats = train_epoch(
             self.net,
             train.batches(e),
@@ -172,12 +182,14 @@ class SearchJob:
             arch=self.arch,
             valid_batches=self.loaders.valid_batches(e),
         )
+        if self.arch is not None and e + 1 == self.epochs:
+            self.arch.finish(self.net, state["mask"], self.loaders.valid_batches(e))
         scores = None
         if e + 1 in self.points:
             batches = train.batches(seeds.importance_epoch(e))
             step = self.points.index(e + 1)
             scores = self.space.shrink_step(state, self.net, batches, step, prof.shrink_steps)
-        alpha = None if self.arch is None else self.arch.alpha
+        alpha = None if self.arch is None else self.arch.cell_logits()
         parts = {
             "epoch": e + 1,
             "train_loss": stats.loss,
@@ -188,6 +200,8 @@ class SearchJob:
         }
         if alpha is not None:
             parts["alphas"] = torch.softmax(alpha.detach(), -1).cpu().tolist()
+        if self.arch is not None and (arch_state := self.arch.log_state()) is not None:
+            parts["arch_state"] = arch_state
         parts["seconds"] = time.perf_counter() - t0
         unknown = parts.keys() - set(self.space.log_keys)
         assert not unknown, f"log fields missing from the space's log_keys: {sorted(unknown)}"

@@ -2,17 +2,18 @@
 architecture parameters, their steps.
 
 IS-DARTS: SGD on the network weights over the whole training set, every remaining op mixed
-with weight 1/K. DARTS (spec section 8): per step one SGD step on the weights with a batch of
-the train half, then one Adam step on alpha with a batch of the valid half (first order: the
-gradient of the valid loss at the current weights); the original DARTS search takes the
-architecture step first (``ArchState.first``).
+with weight 1/K. A method with architecture parameters (an :class:`Arch`) says how a forward
+mixes or samples the ops (:meth:`Arch.mixture`) and, per weight step, takes one step of its
+own (DARTS: one Adam step on alpha with a batch of the valid half, after the weight step or,
+``Arch.first``, before it).
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -21,6 +22,7 @@ from torch import nn
 from isdarts.run.engine import check_finite
 
 Batches = Iterator[tuple[torch.Tensor, torch.Tensor]]
+Batch = tuple[torch.Tensor, torch.Tensor]
 
 
 @dataclass
@@ -30,43 +32,122 @@ class EpochStats:
     steps: int
 
 
+@dataclass(frozen=True)
+class Mixture:
+    """What one supernet forward computes: the ops of ``mask``, weighted by ``weights``
+    ([edges, ops]; None: IS-DARTS' uniform ``mask / K``), and further keyword options of the
+    supernet's forward (e.g. ``edge_weights``)."""
+
+    mask: Any
+    weights: torch.Tensor | None
+    options: dict[str, torch.Tensor] = field(default_factory=dict)
+
+    def forward(self, net: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        return net(x, self.mask, self.weights, **self.options)
+
+
+class Arch:
+    """The architecture state of a method with one (None: IS-DARTS): how a forward weights
+    or samples the ops, its per-step update, what the log shows, the cell it reads out.
+    Subclasses: :class:`ArchState` (DARTS) and the baselines' states in
+    :mod:`isdarts.search.methods`."""
+
+    first: bool = False  # the architecture step before the weight step (else after it)
+    steps: bool = True  # whether it takes a step per weight step (uses valid batches)
+
+    def begin_epoch(self, epoch: int, epochs: int) -> None:
+        """Before epoch ``epoch`` (0-based) of ``epochs``: schedules (temperature, weights)."""
+
+    def mixture(self, mask, grad: bool) -> Mixture:
+        """The ops one forward computes and their weights (``grad``: with the gradient to the
+        architecture parameters, for an architecture step; else detached, for a weight step)."""
+        raise NotImplementedError
+
+    def step(self, net, mask, valid: Batch, train: Batch, weights_optimizer, where: str) -> None:
+        """One architecture step."""
+
+    def finish(self, net: nn.Module, mask, valid: Batches) -> None:
+        """After the last epoch's training (e.g. pick the final cell)."""
+
+    def cell_logits(self) -> torch.Tensor | None:
+        """[edges, ops] scores whose softmax is the op distribution logged as ``alphas`` and
+        whose argmax per edge is the current cell (None: no cell yet)."""
+        return None
+
+    def log_state(self) -> dict[str, Any] | None:
+        """The method's own per-epoch state for the log's ``arch_state`` (None: nothing)."""
+        return None
+
+    def state_dict(self) -> dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        pass
+
+
 @dataclass
-class ArchState:
-    """Architecture weights ``alpha`` (softmax over each edge's ops) and their optimiser."""
+class ArchState(Arch):
+    """Architecture weights ``alpha`` (softmax over each edge's ops) and their optimiser;
+    subclasses add parameters (:meth:`parameters`), a regulariser or another mixture."""
 
     alpha: nn.Parameter
     optimizer: torch.optim.Optimizer
     # The original DARTS steps alpha before the weights (on the same step's batches); the
     # NAS-Bench-201 authors' variant after them.
     first: bool = False
+    warmup_epochs: int = 0  # first epochs without architecture steps (PC-DARTS: 15)
+
+    def begin_epoch(self, epoch: int, epochs: int) -> None:
+        self.steps = epoch >= self.warmup_epochs
+
+    def parameters(self) -> list[torch.Tensor]:
+        return [self.alpha]
 
     def weights(self) -> torch.Tensor:
         """The op weights of a weight step (no gradient to alpha)."""
         return torch.softmax(self.alpha, dim=-1).detach()
 
-    def step(
-        self,
-        net: nn.Module,
-        mask,
-        valid: tuple[torch.Tensor, torch.Tensor],
-        train: tuple[torch.Tensor, torch.Tensor],
-        weights_optimizer: torch.optim.Optimizer,
-        where: str,
-    ) -> None:
-        """One Adam step on alpha with :meth:`gradient` (``train`` and the weights' optimiser
-        serve the second-order gradient only)."""
-        grad = self.gradient(net, mask, valid, train, weights_optimizer, where)
+    def mixture(self, mask, grad: bool) -> Mixture:
+        w = torch.softmax(self.alpha, dim=-1)
+        return Mixture(mask, w if grad else w.detach())
+
+    def regulariser(self) -> torch.Tensor | float:
+        """Added to the architecture step's valid loss (DARTS: none)."""
+        return 0.0
+
+    def loss(self, net: nn.Module, mask, valid: Batch, where: str) -> torch.Tensor:
+        """The architecture step's loss: the valid loss under the mixture, plus the regulariser."""
+        loss = F.cross_entropy(self.mixture(mask, grad=True).forward(net, valid[0]), valid[1])
+        check_finite(loss, f"{where} (architecture step)")
+        return loss + self.regulariser()
+
+    def step(self, net, mask, valid: Batch, train: Batch, weights_optimizer, where: str) -> None:
+        """One step of the optimiser with :meth:`gradient` (``train`` and the weights'
+        optimiser serve the second-order gradient only)."""
+        grads = self.gradient(net, mask, valid, train, weights_optimizer, where)
         self.optimizer.zero_grad(set_to_none=True)
-        self.alpha.grad = grad
+        for p, g in zip(self.parameters(), grads, strict=True):
+            p.grad = g
         self.optimizer.step()
 
-    def gradient(self, net, mask, valid, train, weights_optimizer, where: str) -> torch.Tensor:
-        """First order: the valid loss' gradient at the current weights."""
-        arch_loss = F.cross_entropy(
-            net(valid[0], mask, torch.softmax(self.alpha, dim=-1)), valid[1]
-        )
-        check_finite(arch_loss, f"{where} (architecture step)")
-        return torch.autograd.grad(arch_loss, [self.alpha])[0]
+    def gradient(self, net, mask, valid, train, weights_optimizer, where: str) -> list:
+        """First order: the gradient of :meth:`loss` at the current weights, one tensor per
+        parameter."""
+        return list(torch.autograd.grad(self.loss(net, mask, valid, where), self.parameters()))
+
+    def cell_logits(self) -> torch.Tensor | None:
+        return self.alpha.detach()
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "params": [p.detach().clone() for p in self.parameters()],
+            "optimizer": self.optimizer.state_dict(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for p, saved in zip(self.parameters(), state["params"], strict=True):
+            p.data.copy_(saved)
+        self.optimizer.load_state_dict(state["optimizer"])
 
 
 @dataclass
@@ -80,7 +161,7 @@ class UnrolledArchState(ArchState):
 
     epsilon: float = 0.01
 
-    def gradient(self, net, mask, valid, train, weights_optimizer, where: str) -> torch.Tensor:
+    def gradient(self, net, mask, valid, train, weights_optimizer, where: str) -> list:
         params = [p for p in net.parameters() if p.requires_grad]
         group = weights_optimizer.param_groups[0]
         xi, momentum, decay = group["lr"], group["momentum"], group["weight_decay"]
@@ -109,7 +190,7 @@ class UnrolledArchState(ArchState):
                     for p, w, vi in zip(params, saved, v, strict=True):
                         p.copy_(w + sign * r * vi)
                 hessian.append(torch.autograd.grad(train_loss(), [self.alpha])[0])
-            return d_alpha - xi * (hessian[0] - hessian[1]) / (2 * r)
+            return [d_alpha - xi * (hessian[0] - hessian[1]) / (2 * r)]
         finally:
             with torch.no_grad():
                 for p, w in zip(params, saved, strict=True):
@@ -137,28 +218,32 @@ def train_epoch(
     mask,
     grad_clip: float,
     desc: str,
-    arch: ArchState | None = None,
+    arch: Arch | None = None,
     valid_batches: Batches | None = None,
 ) -> EpochStats:
-    """Train one epoch; with ``arch`` an architecture step follows (or, ``arch.first``,
-    precedes) every weight step.
+    """Train one epoch; with ``arch`` its step follows (or, ``arch.first``, precedes) every
+    weight step, and its mixture weights (or samples) the ops of the weight step's forward.
     Raises ``NonFiniteLoss`` on NaN/inf."""
     net.train()
     params = [p for p in net.parameters() if p.requires_grad]
+    arch_steps = arch is not None and arch.steps
     loss_sum, correct, seen, steps = 0.0, 0, 0, 0
     bar = _progress(total, desc)
     for x, y in batches:
         where = f"{desc}, step {steps + 1}"
-        if arch is not None and arch.first:
+        if arch_steps and arch.first:
             arch.step(net, mask, next(valid_batches), (x, y), optimizer, where)
-        logits = net(x, mask, None if arch is None else arch.weights())
+        if arch is None:
+            logits = net(x, mask, None)
+        else:
+            logits = arch.mixture(mask, grad=False).forward(net, x)
         loss = F.cross_entropy(logits, y)
         value = check_finite(loss, where)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(params, grad_clip)
         optimizer.step()
-        if arch is not None and not arch.first:
+        if arch_steps and not arch.first:
             arch.step(net, mask, next(valid_batches), (x, y), optimizer, where)
         n = len(y)
         loss_sum += value * n

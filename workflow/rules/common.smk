@@ -10,6 +10,7 @@ from snakemake.utils import validate
 
 from isdarts.cli import job_profile_path, load_job_profile
 from isdarts.config.documents import check_document
+from isdarts.config.methods import NB201_ONLY
 from isdarts.errors import IsdartsError
 
 
@@ -52,8 +53,9 @@ TRAIN = "results/{profile}/darts-train/{cell}/seed{seed}"
 # The surrogate's scores of the DARTS-space cells (an input of the table, not committed: a
 # message in it may name a path of the machine).
 SURROGATE = "results/{profile}/darts-surrogate.json"
-REPORT = "reports/{profile}"
-DARTS_REPORT = "reports/{profile}/darts"
+# config `report`: a sub-folder of its own (config/baselines.yaml: reports/cpu/baselines)
+REPORT = "/".join(["reports/{profile}", *([config["report"]] if config.get("report") else [])])
+DARTS_REPORT = f"{REPORT}/darts"
 # The DARTS-space search is on CIFAR-10 only (the paper's; `datasets` is NAS-Bench-201's).
 DARTS_DATASET = "cifar10"
 FIGURES = ("accuracy", "ops", "importance")
@@ -97,8 +99,7 @@ PUBLISHED = repo_file(config["published"])
 if not PUBLISHED.is_file():
     raise WorkflowError(f"config published: {PUBLISHED} not found")
 SPACES = config["spaces"]
-# The methods of each space: second-order DARTS (darts2) runs on NAS-Bench-201 only.
-NB201_ONLY = ("darts2",)
+# The methods of each space: the baselines but first-order DARTS run on NAS-Bench-201 only.
 METHODS = {
     "nb201": config["methods"],
     "darts": [m for m in config["methods"] if m not in NB201_ONLY],

@@ -17,7 +17,7 @@ class DartsSearchProfile(SearchProfile):
     every 3 epochs); its ``darts:`` block is the original DARTS search."""
 
     space: ClassVar[str] = "darts"
-    darts_settings: ClassVar[type[OriginalDartsSettings]] = OriginalDartsSettings
+    blocks: ClassVar[dict[str, type]] = {"darts": OriginalDartsSettings}
     epochs: int = 50
     shrink_steps: int = 7
     shrink_interval: int = 3

@@ -45,14 +45,17 @@ class Nb201Space:
         "index",
         "benchmark",
         "alphas",
+        "arch_state",
     )
 
     def __init__(self, profile: Profile, bench: Lookup) -> None:
         self.profile, self.bench = profile, bench
 
-    def supernet(self, num_classes: int) -> nn.Module:
+    def supernet(self, num_classes: int, partial_channels: int = 1) -> nn.Module:
+        """``partial_channels``: PC-DARTS' K (1: every channel through the ops)."""
         prof = self.profile
-        return Supernet(SupernetConfig(prof.channels, prof.cells_per_stage, num_classes))
+        cfg = SupernetConfig(prof.channels, prof.cells_per_stage, num_classes, partial_channels)
+        return Supernet(cfg)
 
     def alpha_shape(self) -> tuple[int, ...]:
         return (len(full_mask()), K)

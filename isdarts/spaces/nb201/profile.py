@@ -3,19 +3,34 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from isdarts.config import profiles
-from isdarts.config.profiles import SearchProfile
+from isdarts.config.baselines import (
+    BLOCKS,
+    BetaDartsSettings,
+    DrNasSettings,
+    GdasSettings,
+    PcDartsSettings,
+    RspsSettings,
+)
+from isdarts.config.profiles import DartsSettings, SearchProfile
 
 
 @dataclass(frozen=True)
 class Profile(SearchProfile):
-    """The paper's NAS-Bench-201 settings by default (C=16, N=5, 30 epochs)."""
+    """The paper's NAS-Bench-201 settings by default (C=16, N=5, 30 epochs); each baseline's
+    block its own paper's or code's (:mod:`isdarts.config.baselines`)."""
 
     space: ClassVar[str] = "nb201"
+    blocks: ClassVar[dict[str, type]] = {"darts": DartsSettings, **BLOCKS}
     cells_per_stage: int = 5
+    gdas: GdasSettings = field(default_factory=GdasSettings)
+    pcdarts: PcDartsSettings = field(default_factory=PcDartsSettings)
+    drnas: DrNasSettings = field(default_factory=DrNasSettings)
+    betadarts: BetaDartsSettings = field(default_factory=BetaDartsSettings)
+    rsps: RspsSettings = field(default_factory=RspsSettings)
 
 
 def load_profile(name_or_path: str | os.PathLike) -> Profile:

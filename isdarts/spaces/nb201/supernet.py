@@ -12,6 +12,11 @@ Edge ``e`` feeds node ``i`` from node ``j`` (``EDGES[e] == (i, j)``) with
   cell batch norm is per channel with batch statistics and no affine parameters.
 
 Both paths can report every candidate's importance (spec section 4) to a ``probe``.
+
+A third path, ``partial``, serves PC-DARTS (Xu et al., ICLR 2020): with ``partial_channels``
+K > 1 the ops of an edge see only the first C/K channels of their input, the other channels
+bypass them, the two parts are concatenated and shuffled in K groups; each edge's output can be
+scaled by an edge weight (PC-DARTS' edge normalisation).
 """
 
 from __future__ import annotations
@@ -44,17 +49,47 @@ class SupernetConfig:
     channels: int = 16
     cells_per_stage: int = 5
     num_classes: int = 10
+    partial_channels: int = 1  # PC-DARTS' K: 1/K of a node's channels go through the ops
 
 
 class SearchCell(nn.Module):
     """One searchable cell: ``edges[e][op_name]`` holds the candidate op of edge ``e``."""
 
-    def __init__(self, C: int) -> None:
+    def __init__(self, C: int, partial_channels: int = 1) -> None:
         super().__init__()
-        self.C = C
+        if C % partial_channels:
+            raise ValueError(f"{C} channels do not split into {partial_channels} groups")
+        self.C, self.partial = C, partial_channels
+        c = C // partial_channels
         self.edges = nn.ModuleList(
-            nn.ModuleDict({name: OPS[name](C, C, 1) for name in OP_NAMES}) for _ in EDGES
+            nn.ModuleDict({name: OPS[name](c, c, 1) for name in OP_NAMES}) for _ in EDGES
         )
+
+    def forward_partial(
+        self, x: torch.Tensor, mask: Mask, w: torch.Tensor, edge_weights: torch.Tensor | None
+    ) -> torch.Tensor:
+        """PC-DARTS' edge: ``shuffle(cat(sum_k w[e, k] op_k(x[:, :C/K]), x[:, C/K:]), K)``,
+        times ``edge_weights[e]`` when given; ops removed by ``mask`` and ``none`` skipped."""
+        c = self.C // self.partial
+        nodes = [x]
+        for i in range(1, NUM_NODES):
+            acc = None
+            for e, (dst, j) in enumerate(EDGES):
+                if dst != i:
+                    continue
+                part, rest = nodes[j][:, :c], nodes[j][:, c:]
+                terms = [
+                    w[e, k] * self.edges[e][name](part)
+                    for k, name in enumerate(OP_NAMES)
+                    if mask[e][k] and k != NONE
+                ]
+                mixed = sum(terms[1:], terms[0]) if terms else torch.zeros_like(part)
+                out = channel_shuffle(torch.cat([mixed, rest], 1), self.partial)
+                if edge_weights is not None:
+                    out = out * edge_weights[e]
+                acc = out if acc is None else acc + out
+            nodes.append(acc)
+        return nodes[-1]
 
     def forward_reference(self, x: torch.Tensor, w: torch.Tensor, probe=None, cell: int = 0):
         nodes = [x]
@@ -130,6 +165,14 @@ class SearchCell(nn.Module):
         return nodes[-1]
 
 
+def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
+    """Interleave the channels of ``groups`` equal groups (ShuffleNet's channel shuffle)."""
+    if groups == 1:
+        return x
+    b, c, h, w = x.shape
+    return x.view(b, groups, c // groups, h, w).transpose(1, 2).reshape(b, c, h, w)
+
+
 def _node_sum(ts: list[torch.Tensor], like: torch.Tensor, uniform: bool) -> torch.Tensor:
     if not ts:
         return torch.zeros_like(like)
@@ -155,7 +198,7 @@ class Supernet(nn.Module):
             c = C * 2**stage
             if stage:
                 layers.append(ResNetBasicBlock(c // 2, c, 2))
-            layers.extend(SearchCell(c) for _ in range(N))
+            layers.extend(SearchCell(c, cfg.partial_channels) for _ in range(N))
         self.layers = nn.ModuleList(layers)
         self.classifier = Classifier(C * 4, cfg.num_classes)
 
@@ -171,17 +214,25 @@ class Supernet(nn.Module):
         *,
         fast: bool = True,
         probe=None,
+        edge_weights: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Logits. ``mask`` [6][5] bools (None: all ops); ``weights`` [6, 5] tensor or None
-        for the uniform ``mask / K``. The reference path builds ``mask / K`` itself."""
+        for the uniform ``mask / K``. The reference path builds ``mask / K`` itself.
+        ``edge_weights`` [6] (PC-DARTS' edge normalisation) and ``partial_channels`` > 1 take
+        the partial path (no probe)."""
         mask = full_mask() if mask is None else mask
-        if not fast and weights is None:
+        partial = self.cfg.partial_channels > 1 or edge_weights is not None
+        if partial and probe is not None:
+            raise ValueError("the partial-channel path measures no importance")
+        if (partial or not fast) and weights is None:
             weights = torch.tensor(mask, dtype=x.dtype, device=x.device) / K
         x = self.stem(x)
         cell = 0
         for layer in self.layers:
             if isinstance(layer, SearchCell):
-                if fast:
+                if partial:
+                    x = layer.forward_partial(x, mask, weights, edge_weights)
+                elif fast:
                     x = layer.forward_fast(x, mask, weights, probe, cell)
                 else:
                     x = layer.forward_reference(x, weights, probe, cell)

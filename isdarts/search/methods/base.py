@@ -1,4 +1,4 @@
-"""Search methods as plug-ins of the one search loop (:mod:`isdarts.search.loop`).
+"""The method plug-in's protocol, IS-DARTS and the DARTS methods.
 
 A method says which data its epochs see, how many epochs it runs and after which of them a
 shrink step follows, the weight decay of the supernet's SGD, and whether it keeps
@@ -32,8 +32,7 @@ from torch import nn
 from isdarts.config import seeds
 from isdarts.data import Dataset, load_split
 from isdarts.data.loader import BatchLoader, fixed_subset
-from isdarts.errors import IsdartsError
-from isdarts.search.step import ArchState, UnrolledArchState
+from isdarts.search.step import Arch, ArchState, UnrolledArchState
 from isdarts.spaces.importance import shrink_points
 
 
@@ -70,9 +69,9 @@ class Method(Protocol):
     def supernet_options(self, prof: Any) -> dict[str, Any]:
         """Keyword options of the space's supernet (e.g. ``pool_bn``)."""
 
-    def arch(self, prof: Any, shape: tuple[int, ...], device) -> ArchState | None:
-        """Architecture weights of ``shape`` and their optimiser (None: the method has none),
-        drawn right after the supernet's weights."""
+    def arch(self, prof: Any, shape: tuple[int, ...], device) -> Arch | None:
+        """The architecture state: weights of ``shape`` and their optimiser, or a path
+        sampler (None: the method has none), drawn right after the supernet's weights."""
 
 
 def _passes(loader: BatchLoader, epoch: int) -> Iterator:
@@ -82,7 +81,7 @@ def _passes(loader: BatchLoader, epoch: int) -> Iterator:
         k += 1
 
 
-def _loader_kw(prof, ds: Dataset, seed: int, device: torch.device) -> dict:
+def loader_kw(prof, ds: Dataset, seed: int, device: torch.device) -> dict:
     return dict(
         mean=ds.mean,
         std=ds.std,
@@ -99,7 +98,7 @@ class IsDarts:
 
     def loaders(self, prof, ds: Dataset, data_root, seed: int, device) -> Loaders:
         idx = fixed_subset(len(ds.train_labels), prof.train_subset)
-        kw = _loader_kw(prof, ds, seed, device)
+        kw = loader_kw(prof, ds, seed, device)
         return Loaders(
             BatchLoader(ds.train_images[idx], ds.train_labels[idx], prof.batch_size, **kw)
         )
@@ -116,14 +115,21 @@ class IsDarts:
     def supernet_options(self, prof) -> dict[str, Any]:
         return {}
 
-    def arch(self, prof, shape: tuple[int, ...], device) -> ArchState | None:
+    def arch(self, prof, shape: tuple[int, ...], device) -> Arch | None:
         return None
 
 
 class Darts:
-    """First-order DARTS as the NAS-Bench-201 authors ran it."""
+    """First-order DARTS as the NAS-Bench-201 authors ran it; the base of every method that
+    searches on the two halves of the training set with settings of its own (the profile's
+    block named ``block``)."""
 
     name = "darts"
+    block = "darts"
+
+    def settings(self, prof) -> Any:
+        """The method's block of the profile."""
+        return getattr(prof, self.block)
 
     def halves(self, prof, ds: Dataset, data_root) -> tuple[np.ndarray, np.ndarray]:
         """The training images of the weight steps and of the architecture steps."""
@@ -133,39 +139,49 @@ class Darts:
         tr, va = self.halves(prof, ds, data_root)
         half = None if prof.train_subset is None else prof.train_subset // 2
         tr, va = tr[fixed_subset(len(tr), half)], va[fixed_subset(len(va), half)]
-        kw = _loader_kw(prof, ds, seed, device)
+        kw = loader_kw(prof, ds, seed, device)
         train = BatchLoader(ds.train_images[tr], ds.train_labels[tr], prof.batch_size, **kw)
         kw["seed"] = seeds.valid_stream(seed)
-        return Loaders(
-            train, BatchLoader(ds.train_images[va], ds.train_labels[va], prof.batch_size, **kw)
-        )
+        return Loaders(train, self.valid_loader(prof, ds.train_images[va], ds.train_labels[va], kw))
+
+    def valid_loader(self, prof, images, labels, kw: dict) -> BatchLoader:
+        """The loader of the valid half (DARTS: batches like the weight steps')."""
+        return BatchLoader(images, labels, prof.batch_size, **kw)
 
     def schedule(self, prof) -> tuple[int, list[int]]:
-        return prof.darts.epochs, []
+        return self.settings(prof).epochs, []
 
     def weight_decay(self, prof) -> float:
-        return prof.darts.weight_decay
+        return self.settings(prof).weight_decay
 
     def nesterov(self, prof) -> bool:
-        return prof.nesterov
+        return getattr(self.settings(prof), "nesterov", prof.nesterov)
 
     def supernet_options(self, prof) -> dict[str, Any]:
         return {}
 
-    def arch(self, prof, shape: tuple[int, ...], device) -> ArchState | None:
+    def arch(self, prof, shape: tuple[int, ...], device) -> Arch | None:
         """alpha ~ 1e-3 N(0, 1), drawn right after the supernet's weights, and its Adam."""
         alpha = nn.Parameter(1e-3 * torch.randn(*shape, device=device))
-        opt = torch.optim.Adam(
-            [alpha],
-            lr=prof.darts.arch_lr,
-            betas=prof.darts.arch_betas,
-            weight_decay=prof.darts.arch_weight_decay,
-        )
-        return ArchState(alpha, opt, first=self.arch_step_first(prof))
+        return ArchState(alpha, self.adam(prof, [alpha]), **self.arch_options(prof))
+
+    def arch_options(self, prof) -> dict[str, Any]:
+        """The block's step order and warm-up as :class:`ArchState` options."""
+        s = self.settings(prof)
+        return {
+            "first": self.arch_step_first(prof),
+            "warmup_epochs": getattr(s, "warmup_epochs", 0),
+        }
+
+    def adam(self, prof, params: list, weight_decay: float | None = None) -> torch.optim.Adam:
+        """The architecture parameters' Adam (weight decay: the block's unless given)."""
+        s = self.settings(prof)
+        decay = s.arch_weight_decay if weight_decay is None else weight_decay
+        return torch.optim.Adam(params, lr=s.arch_lr, betas=s.arch_betas, weight_decay=decay)
 
     def arch_step_first(self, prof) -> bool:
         """Whether alpha's step comes before the weight step (here: after it)."""
-        return False
+        return getattr(self.settings(prof), "arch_step_first", False)
 
 
 class Darts2(Darts):
@@ -176,7 +192,7 @@ class Darts2(Darts):
 
     name = "darts2"
 
-    def arch(self, prof, shape: tuple[int, ...], device) -> ArchState | None:
+    def arch(self, prof, shape: tuple[int, ...], device) -> Arch | None:
         state = super().arch(prof, shape, device)
         return UnrolledArchState(state.alpha, state.optimizer, first=True)
 
@@ -191,26 +207,5 @@ class OriginalDarts(Darts):
         half = len(ds.train_labels) // 2  # the first and the last 25,000 images
         return np.arange(half), np.arange(half, len(ds.train_labels))
 
-    def nesterov(self, prof) -> bool:
-        return prof.darts.nesterov
-
     def supernet_options(self, prof) -> dict[str, Any]:
         return {"pool_bn": prof.darts.pool_bn}
-
-    def arch_step_first(self, prof) -> bool:
-        return prof.darts.arch_step_first
-
-
-# space -> method name -> plug-in
-METHODS: dict[str, dict[str, Method]] = {
-    "nb201": {m.name: m for m in (IsDarts(), Darts(), Darts2())},
-    "darts": {m.name: m for m in (IsDarts(), OriginalDarts())},
-}
-
-
-def get_method(name: str, space: str = "nb201") -> Method:
-    methods = METHODS[space]
-    try:
-        return methods[name]
-    except KeyError:
-        raise IsdartsError(f"--method {name}: expected one of {', '.join(methods)}") from None
