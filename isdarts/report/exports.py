@@ -20,7 +20,7 @@ import pandas as pd
 from isdarts._io import atomic_write
 from isdarts.bench import COLUMNS
 from isdarts.report.mdtext import method_label
-from isdarts.report.published import PublishedRow
+from isdarts.report.published import PublishedRow, interleave
 from isdarts.report.tables import TABLES, check_summary_rows, read_csv
 
 SPACE = "nb201"
@@ -78,15 +78,13 @@ def table_rows(summary: pd.DataFrame, published: list[PublishedRow]) -> list[Tab
     rows: list[TableRow] = []
     for dataset, part in summary.groupby("dataset", sort=False):
         ours = list(dict.fromkeys(part["method"]))
-        placed = set()
-        for pub in (r for r in published if r.space == SPACE and r.search_dataset == dataset):
-            std = pub.std or {}
-            values = {c: (pub.mean[c], std.get(c)) for c in COLUMNS}
-            rows.append(TableRow(str(dataset), "published", pub.method, None, None, values))
-            if pub.ours in ours:
-                rows.append(_ours(part, pub.ours, str(dataset)))
-                placed.add(pub.ours)
-        rows += [_ours(part, m, str(dataset)) for m in ours if m not in placed]
+        for item in interleave(published, SPACE, str(dataset), ours):
+            if isinstance(item, str):
+                rows.append(_ours(part, item, str(dataset)))
+                continue
+            std = item.std or {}
+            values = {c: (item.mean[c], std.get(c)) for c in COLUMNS}
+            rows.append(TableRow(str(dataset), "published", item.method, None, None, values))
     return rows
 
 

@@ -25,7 +25,7 @@ from isdarts.report.mdtext import (
     signed,
     write_rendered,
 )
-from isdarts.report.published import PublishedRow
+from isdarts.report.published import PublishedRow, interleave
 
 HEADERS = ("C10 val", "C10 test", "C100 val", "C100 test", "IN16 val", "IN16 test")
 FIGURE_TITLES = {
@@ -82,16 +82,12 @@ def render(
         lines += [f"## NAS-Bench-201, search on {dataset}", ""]
         rows: list[list[str]] = []
         ours_methods = list(dict.fromkeys(part["method"]))
-        placed = set()
-        for row in (r for r in published if r.space == space and r.search_dataset == dataset):
-            cells = [pm(row.mean[c], row.std[c] if row.std else None) for c in COLUMNS]
-            rows.append([row.method, *cells])
-            if row.ours in ours_methods:
-                rows.append(_ours_row(summary, space, row.ours, dataset, profile))
-                placed.add(row.ours)
-        for method in ours_methods:
-            if method not in placed:
-                rows.append(_ours_row(summary, space, method, dataset, profile))
+        for item in interleave(published, space, dataset, ours_methods):
+            if isinstance(item, str):
+                rows.append(_ours_row(summary, space, item, dataset, profile))
+            else:
+                cells = [pm(item.mean[c], item.std[c] if item.std else None) for c in COLUMNS]
+                rows.append([item.method, *cells])
         lines += md_table(["Method", *HEADERS], rows) + [""]
 
         part_sum = summary[(summary.space == space) & (summary.dataset == dataset)]

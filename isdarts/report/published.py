@@ -108,3 +108,18 @@ def optimum(rows: list[PublishedRow], space: str) -> PublishedRow | None:
         if row.space == space and row.id == "optimum":
             return row
     return None
+
+
+def interleave(
+    rows: list[PublishedRow], space: str, dataset: str, ours: list[str]
+) -> list[PublishedRow | str]:
+    """The order of a report table: every published row of ``space`` and search data set
+    ``dataset``, each of our methods (``ours``, by name) right below the row it reproduces,
+    ours without one at the end."""
+    order: list[PublishedRow | str] = []
+    for row in rows:
+        if row.space == space and row.search_dataset == dataset:
+            order.append(row)
+            if row.ours in ours:
+                order.append(row.ours)
+    return order + [m for m in ours if m not in order]
