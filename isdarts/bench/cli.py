@@ -10,14 +10,19 @@ from isdarts._io import path_arg
 
 def _query(args: argparse.Namespace) -> int:
     from isdarts.bench import COLUMNS, Benchmark
+    from isdarts.bench.cost import PREFIXES, cost_columns
 
     row = Benchmark.load(args.table).query(args.arch)
+    costs = cost_columns(row["arch"])  # <prefix>_params_m, <prefix>_flops_m per data set
     if args.json:
-        print(json.dumps(row))
+        print(json.dumps({**row, **costs}))
     else:
         print(f"index {row['index']}: {row['arch']}")
         for c in COLUMNS:
             print(f"  {c:<17} {row[c]:.2f}")
+        for prefix in PREFIXES.values():  # the benchmark's precision: 1 param, 10 FLOPs
+            params, flops = costs[f"{prefix}_params_m"], costs[f"{prefix}_flops_m"]
+            print(f"  {prefix + ' net':<17} {params:.6f} M params, {flops:.5f} M FLOPs")
     return 0
 
 
@@ -35,7 +40,10 @@ def _import(args: argparse.Namespace) -> int:
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     nb = subparsers.add_parser("nb201", help="NAS-Bench-201 look-ups")
     nb_sub = nb.add_subparsers(dest="nb201_verb", required=True)
-    q = nb_sub.add_parser("query", help="the six benchmark columns of an architecture")
+    q = nb_sub.add_parser(
+        "query",
+        help="the six benchmark columns of an architecture, and its network's params and FLOPs",
+    )
     q.add_argument("arch", help="benchmark string |op~0|+|op~0|op~1|+|op~0|op~1|op~2| or index")
     q.add_argument("--json", action="store_true", help="print one JSON object")
     q.add_argument("--table", help="benchmark table (default: data root, else the mirror)")

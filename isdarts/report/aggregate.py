@@ -2,7 +2,8 @@
 published value and the difference to it.
 
 ``runs.csv`` (tidy, one row per run): space, method, dataset, seed, profile, index, arch, the six
-benchmark columns, epochs, wall_seconds, device, data_source, ...
+benchmark columns, params_m and flops_m (the cell's CIFAR-10 evaluation network, as NATS-Bench
+counts them), epochs, wall_seconds, device, data_source, ...
 
 ``summary.csv`` (tidy, one row per space x method x search data set x benchmark column):
 n (seeds), mean, std (sample std, ddof=1; empty for one seed), min, max, the matching published
@@ -22,7 +23,7 @@ from isdarts._io import atomic_write, read_json
 from isdarts.bench import COLUMNS
 from isdarts.config.methods import METHODS
 from isdarts.errors import IsdartsError
-from isdarts.report.evaluate import CARRIED
+from isdarts.report.evaluate import CARRIED, COST_COLUMNS, cell_cost
 from isdarts.report.mdtext import data_source_label
 from isdarts.report.published import PublishedRow, match, optimum
 from isdarts.report.tables import NB201_RUNS, check_frame
@@ -38,6 +39,7 @@ RUN_COLUMNS = [
     "index",
     "arch",
     *COLUMNS,
+    *COST_COLUMNS,  # params_m, flops_m: absent in evaluations written before them
     *CARRIED,  # the provenance an evaluation copies from result.json
     "table",
 ]
@@ -75,11 +77,18 @@ def runs_table(evaluations: Iterable[str | os.PathLike]) -> pd.DataFrame:
     if not records:
         raise IsdartsError("no evaluations to aggregate")
     df = pd.DataFrame.from_records(records)
-    for c in RUN_COLUMNS[7 + len(COLUMNS) :]:  # provenance: absent in older evaluations
+    for c in RUN_COLUMNS[7 + len(COLUMNS) :]:  # costs and provenance: absent in older evaluations
         if c not in df.columns:
             df[c] = None
     # One evaluation is one row of the runs table: the same schema, naming the file.
     check_frame(df, NB201_RUNS, lambda i: "evaluations" if i is None else str(paths[int(i)]))
+    # An older evaluation's costs from its cell (checked above), as `isdarts evaluate` counts them.
+    older = df[list(COST_COLUMNS)].isna().any(axis=1)
+    if older.any():
+        costs = pd.DataFrame([cell_cost(a) for a in df.loc[older, "arch"]], index=df.index[older])
+        for c in COST_COLUMNS:
+            df[c] = df[c].astype("float64")
+            df.loc[older, c] = costs[c]
     df["data_source"] = df["data_source"].map(data_source_label)
     dup = df.duplicated(KEYS + ["seed", "profile"])
     if dup.any():

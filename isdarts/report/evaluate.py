@@ -3,7 +3,8 @@
 NAS-Bench-201 convention (spec section 7): the search runs on CIFAR-10 and the final cell is
 looked up in the benchmark for all three data sets (six columns). Under the NATS-Bench
 convention (search on CIFAR-100 or ImageNet16-120) the same six columns are recorded; the
-search data set's own columns are the ones to read.
+search data set's own columns are the ones to read. The params and FLOPs of the cell's CIFAR-10
+evaluation network (``params_m``, ``flops_m``) are counted from its string, without torch.
 
 A search folder holds ``result.json`` (written last, atomically), ``log.jsonl`` (one line per
 epoch) and ``checkpoint.pt``. The evaluation is one flat JSON object, one row of the runs table.
@@ -17,10 +18,15 @@ from typing import Any
 
 from isdarts._io import parse_json, read_json, write_json_atomic
 from isdarts.bench import COLUMNS, Benchmark
+from isdarts.bench.cost import network_cost
 from isdarts.config.documents import check_document
 from isdarts.errors import IsdartsError
 from isdarts.spaces.darts.names import genotype_from_dict
 
+# The evaluation network whose params and FLOPs an evaluation records (NAS-Bench-201's CIFAR-10
+# network, the one its papers quote; cost columns of other data sets: `isdarts nb201 query`).
+COST_DATASET = "cifar10"
+COST_COLUMNS = ("params_m", "flops_m")
 # Copied from result.json into the evaluation when present (the runs table's provenance columns).
 CARRIED = (
     "epochs",
@@ -90,8 +96,17 @@ def load_log(run: str | os.PathLike, result: dict[str, Any] | None = None) -> li
     return [records[e] for e in sorted(records)]
 
 
+def cell_cost(arch: str) -> dict[str, float]:
+    """``params_m`` and ``flops_m`` (millions) of the benchmark's CIFAR-10 evaluation network of
+    the cell ``arch``, counted as NATS-Bench's ``get_cost_info`` counts them
+    (:mod:`isdarts.bench.cost`): the runs table's cost columns, whatever the search data set."""
+    cost = network_cost(arch, COST_DATASET)
+    return {"params_m": cost.params_m, "flops_m": cost.flops_m}
+
+
 def evaluate(run: str | os.PathLike, bench: Benchmark) -> dict[str, Any]:
-    """One flat record: who ran what, the final cell and its six benchmark columns."""
+    """One flat record: who ran what, the final cell, its six benchmark columns and the params
+    and FLOPs of its CIFAR-10 evaluation network."""
     result = load_result(run)
     if result["space"] != "nb201":
         raise IsdartsError(
@@ -103,6 +118,7 @@ def evaluate(run: str | os.PathLike, bench: Benchmark) -> dict[str, Any]:
     }
     record.update({"index": row["index"], "arch": row["arch"]})
     record.update({c: row[c] for c in COLUMNS})
+    record.update(cell_cost(row["arch"]))
     record.update({k: result.get(k) for k in CARRIED})
     record["table"] = str(bench.path) if bench.path is not None else None
     return record

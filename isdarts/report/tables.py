@@ -22,7 +22,7 @@ import pandera.pandas as pa
 from isdarts.bench import COLUMNS
 from isdarts.config.seeds import MAX_SEED
 from isdarts.errors import IsdartsError
-from isdarts.report.evaluate import CARRIED
+from isdarts.report.evaluate import CARRIED, COST_COLUMNS
 from isdarts.spaces.darts.names import PRIMITIVES, parse_darts_text
 from isdarts.spaces.nb201.names import parse
 
@@ -107,6 +107,22 @@ NB201_RUNS = pa.DataFrameSchema(
         "index": _int(0, NB201_INDICES - 1),
         "arch": pa.Column(checks=pa.Check(_valid(parse), element_wise=True, error=NB201_CELL)),
         **{c: _percent() for c in COLUMNS},
+        # The params and FLOPs (millions) of the cell's CIFAR-10 evaluation network (NATS-Bench's
+        # count, isdarts.bench.cost). Optional and nullable: runs tables and evaluations written
+        # before these columns have none (the committed reports/cpu/runs.csv); the aggregation
+        # counts an older evaluation's from its cell.
+        **{
+            c: pa.Column(
+                float,
+                checks=pa.Check(
+                    lambda s: (s > 0) & (s < float("inf")), error="a finite number > 0"
+                ),
+                coerce=True,
+                nullable=True,
+                required=False,
+            )
+            for c in COST_COLUMNS
+        },
         "epochs": _int(1),
         "wall_seconds": _number(0),
         **_OPTIONAL_TEXT,
