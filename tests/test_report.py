@@ -330,10 +330,10 @@ def test_markdown_report(runs, bench, tmp_path):
     assert lines[j + 1].startswith("| **DARTS (1st order), this harness**")
     assert "**54.30±0.00**" in lines[j + 1]
     assert "![Benchmark test accuracy of the current cell per epoch](figures/accuracy.png)" in text
-    # runs table: one row per run, the cell string's pipes escaped so the row keeps 8 cells
+    # runs table: one row per run, the cell string's pipes escaped so the row keeps 10 cells
     run_rows = [line for line in lines if "`\\|" in line]
     assert len(run_rows) == 4
-    assert all(line.replace("\\|", "").count("|") == 9 for line in run_rows)
+    assert all(line.replace("\\|", "").count("|") == 11 for line in run_rows)
     assert "12 s" in text and "JPEG-q75" in text
     summary = pd.read_csv(summary_csv)
     assert set(summary["method"]) == {"isdarts", "darts"}

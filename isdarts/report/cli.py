@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 
 from isdarts._io import check_outputs, path_arg
+from isdarts.errors import IsdartsError
 
 
 def _search_files(runs: list[str]) -> list:
@@ -60,15 +61,24 @@ def _report(args: argparse.Namespace) -> int:
     from isdarts.report.markdown import write_report
     from isdarts.report.published import load_published
 
-    outputs = {"--out": args.out, "--wide": args.wide, "--tex": args.tex}
+    outputs = {"--out": args.out, "--wide": args.wide, "--tex": args.tex, "--html": args.html}
     check_outputs(outputs, [args.runs, args.summary, args.published, *args.figures])
     published = load_published(args.published)
+    if args.run_files is not None:
+        from isdarts.report.runfiles import copy_run_files
+
+        if not args.results:
+            raise IsdartsError("--run-files: expected the runs to copy (--results RESULT...)")
+        for folder in copy_run_files(args.results, args.run_files):
+            print(f"wrote {folder}")
     path = write_report(args.runs, args.summary, published, args.figures, args.out)
     print(f"wrote {path}")
-    if args.wide is not None or args.tex is not None:
+    if args.wide is not None or args.tex is not None or args.html is not None:
         from isdarts.report.exports import write_exports
+        from isdarts.report.tables import read_tables
 
-        for path in write_exports(args.summary, published, args.wide, args.tex):
+        runs, _ = read_tables(args.runs, args.summary, "nb201")
+        for path in write_exports(args.summary, published, args.wide, args.tex, args.html, runs):
             print(f"wrote {path}")
     return 0
 
@@ -201,6 +211,19 @@ def _add_nb201(subparsers: argparse._SubParsersAction) -> None:
     )
     rp.add_argument(
         "--tex", type=path_arg, help="also the table as a LaTeX tabular (booktabs), for a paper"
+    )
+    rp.add_argument(
+        "--results", nargs="*", default=[], help="the searches' result.json (for --run-files)"
+    )
+    rp.add_argument(
+        "--run-files",
+        type=path_arg,
+        help="folder to copy each search's result.json and log.jsonl into (linked from the runs)",
+    )
+    rp.add_argument(
+        "--html",
+        type=path_arg,
+        help="also the verdict and the table as an HTML page (the Snakemake report shows it)",
     )
     rp.set_defaults(func=_report)
 

@@ -19,6 +19,7 @@ from isdarts.report.mdtext import (
     check_figures,
     code,
     data_source_label,
+    device_label,
     images,
     md_table,
     method_label,
@@ -80,7 +81,7 @@ def render(
         "",
         *_budget(runs),
     ]
-    devices = sorted({str(d) for d in runs["device"].dropna()})
+    devices = sorted({device_label(d) for d in runs["device"].dropna()})
     found = runs[runs.kind == "found"]
     lines += [
         f"- Trainings: {len(runs)} ({', '.join(f'{c} × {len(g)}' for c, g in runs.groupby('cell', sort=False))}), "

@@ -10,8 +10,10 @@ rounded to two decimals as in the report; the summary holds them to four.
 
 from __future__ import annotations
 
+import html
 import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from isdarts.bench import COLUMNS
 from isdarts.report.mdtext import method_label
 from isdarts.report.published import PublishedRow, interleave
 from isdarts.report.tables import TABLES, check_summary_rows, read_csv
+from isdarts.report.verdict import verdict_lines
 
 SPACE = "nb201"
 # The benchmark's data sets as the paper's table heads them, each with a valid and a test column.
@@ -153,14 +156,55 @@ def tex_table(rows: list[TableRow]) -> str:
     return "\n".join(blocks)
 
 
+def html_page(rows: list[TableRow], verdict: list[str], title: str) -> str:
+    """A standalone HTML page (the Snakemake report shows it inline): the verdict, then the
+    table of ``rows`` per search data set, ours in bold."""
+    body = [f"<h1>{html.escape(title)}</h1>", "<h2>Verdict</h2>", "<ul>"]
+    for line in verdict:
+        text = html.escape(line.removeprefix("- "))
+        body.append("<li>" + re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", text) + "</li>")
+    body.append("</ul>")
+    for dataset in dict.fromkeys(r.dataset for r in rows):
+        body += [
+            f"<h2>NAS-Bench-201, search on {html.escape(dataset)}</h2>",
+            "<table>",
+            "<tr><th rowspan=2>Method</th>"
+            + "".join(f"<th colspan=2>{html.escape(g)}</th>" for g, _ in GROUPS)
+            + "</tr>",
+            "<tr>" + "<th>valid</th><th>test</th>" * len(GROUPS) + "</tr>",
+        ]
+        for r in (r for r in rows if r.dataset == dataset):
+            ours = r.kind != "published"
+            name = r.method + (f" ({r.n} seed{'s' * (r.n != 1)}: {r.seeds})" if ours else "")
+            cells = [html.escape(name), *(html.escape(mean_std(*r.values[c])) for c in COLUMNS)]
+            tag = ' class="ours"' if ours else ""
+            body.append(f"<tr{tag}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        body.append("</table>")
+    style = (
+        "body{font-family:sans-serif;margin:1em}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
+        "td:first-child{text-align:left}tr.ours{font-weight:bold;background:#eef4ff}"
+    )
+    return (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title><style>{style}</style></head><body>\n"
+        + "\n".join(body)
+        + "\n<p>Accuracy in %, mean ± std over seeds; published rows as printed in their sources"
+        " (config/published.yaml).</p>\n</body></html>\n"
+    )
+
+
 def write_exports(
     summary_csv: str | os.PathLike,
     published: list[PublishedRow],
     wide: str | os.PathLike | None = None,
     tex: str | os.PathLike | None = None,
+    page: str | os.PathLike | None = None,
+    runs: pd.DataFrame | None = None,
 ) -> list[Path]:
-    """Read ``summary_csv`` (checked) and write the wide CSV and the LaTeX table atomically;
-    either may be None. Returns the paths written."""
+    """Read ``summary_csv`` (checked) and write the wide CSV, the LaTeX table and the HTML
+    page (with the verdict from ``runs``) atomically; each may be None. Returns the paths
+    written."""
     rows = table_rows(read_summary(summary_csv), published)
     written = []
     if wide is not None:
@@ -169,4 +213,9 @@ def write_exports(
     if tex is not None:
         text = tex_table(rows)
         written.append(atomic_write(tex, lambda p: p.write_text(text, encoding="utf-8")))
+    if page is not None:
+        profile = "" if runs is None else f", `{runs['profile'].iloc[0]}` run profile"
+        verdict = [] if runs is None else verdict_lines(runs, published)
+        doc = html_page(rows, verdict, f"NAS-Bench-201 reproduction{profile}".replace("`", ""))
+        written.append(atomic_write(page, lambda p: p.write_text(doc, encoding="utf-8")))
     return written

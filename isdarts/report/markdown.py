@@ -16,6 +16,7 @@ from isdarts.bench import COLUMNS
 from isdarts.report.mdtext import (
     code,
     data_source_label,
+    device_label,
     images,
     md_table,
     method_label,
@@ -26,6 +27,7 @@ from isdarts.report.mdtext import (
     write_rendered,
 )
 from isdarts.report.published import PublishedRow, interleave
+from isdarts.report.verdict import DEFINITION, verdict_lines
 
 HEADERS = ("C10 val", "C10 test", "C100 val", "C100 test", "IN16 val", "IN16 test")
 FIGURE_TITLES = {
@@ -66,8 +68,16 @@ def render(
         "benchmark's seeds) on all three data sets; accuracy in %. Our rows (bold) are mean ± std",
         "(sample std over seeds) directly below the published row they reproduce.",
         "",
+        "## Verdict",
+        "",
+        *verdict_lines(runs, published),
+        "",
+        f"({DEFINITION}.)",
+        "",
     ]
-    devices = sorted({str(d) for d in runs["device"].dropna()})
+    lead = [Path(f) for f in figures if Path(f).stem == "accuracy"]
+    lines += images(lead, out, lambda png: FIGURE_TITLES.get(png.stem, png.stem))
+    devices = sorted({device_label(d) for d in runs["device"].dropna()})
     sources = sorted({data_source_label(s) for s in runs["data_source"].dropna()})
     wall = runs["wall_seconds"].astype(float)
     lines += [
@@ -112,8 +122,17 @@ def render(
         lines += md_table(["", *HEADERS], diff_rows) + [""]
 
     lines += ["## Runs", ""]
+    files = out.parent / "runs"  # the runs' result.json and log.jsonl, when copied beside
+    if files.is_dir():
+        lines += [
+            "Each run's `result.json` and `log.jsonl` are in `runs/<method>/<data set>/seed<seed>/`",
+            "(linked in the last column).",
+            "",
+        ]
     run_rows = []
     for _, r in runs.iterrows():
+        folder = f"runs/{r['method']}/{r['dataset']}/seed{r['seed']}"
+        link = f"[files]({folder}/)" if (out.parent / folder).is_dir() else "–"
         run_rows.append(
             [
                 method_label(r["method"]),
@@ -122,8 +141,10 @@ def render(
                 f"{r['index']}",
                 code(r["arch"]),
                 num(float(r[_test(r["dataset"])])),
+                _params(r),
                 minutes(float(r["wall_seconds"])),
                 str(data_source_label(r["data_source"])),
+                link,
             ]
         )
     lines += md_table(
@@ -134,15 +155,18 @@ def render(
             "Cell index",
             "Cell",
             "Test acc.",
+            "Params (M)",
             "Wall time",
             "Data source",
+            "Run files",
         ],
         run_rows,
     ) + [""]
 
-    if figures:
+    rest = [Path(f) for f in figures if Path(f) not in lead]
+    if rest:
         lines += ["## Figures", ""]
-        lines += images(figures, out, lambda png: FIGURE_TITLES.get(png.stem, png.stem))
+        lines += images(rest, out, lambda png: FIGURE_TITLES.get(png.stem, png.stem))
 
     cited = [r for r in published if r.space in set(runs["space"])]
     lines += ["## Sources of the published rows", ""]
@@ -201,6 +225,13 @@ def _test(dataset: str) -> str:
         "cifar100": "cifar100_test",
         "ImageNet16-120": "imagenet16_test",
     }[dataset]
+
+
+def _params(run: pd.Series) -> str:
+    """The found cell's parameters at the benchmark's CIFAR-10 size ("–" in runs tables
+    written before the column existed)."""
+    value = run.get("params_m")
+    return "–" if value is None or pd.isna(value) else f"{float(value):.3f}"
 
 
 def write_report(runs_csv, summary_csv, published: list[PublishedRow], figures, out) -> Path:

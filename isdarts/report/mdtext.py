@@ -19,6 +19,11 @@ def method_label(method: str) -> str:
     return METHOD_LABELS.get(method, method)
 
 
+def device_label(device) -> str:
+    """A run's device as the reports show it ("1 threads" of results written before fixed)."""
+    return str(device).replace(" 1 threads", " 1 thread")
+
+
 def data_source_label(source):
     """A run's data source as the tables and reports show it: its label without a path of the
     machine (:func:`isdarts.data.sources.source_label`, also for tables written before); a

@@ -32,7 +32,8 @@ def device_name(device: torch.device) -> str:
                 break
     except OSError:
         pass
-    return f"cpu: {model}, {os.cpu_count()} cores, {torch.get_num_threads()} threads"
+    threads = torch.get_num_threads()
+    return f"cpu: {model}, {os.cpu_count()} cores, {threads} thread{'s' * (threads != 1)}"
 
 
 MAX_THREADS = 1024  # torch starts a thread each: 10^5 of them exhaust the machine's memory

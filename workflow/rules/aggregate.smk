@@ -14,12 +14,16 @@ rule aggregate:
         runs=report(
             f"{REPORT}/runs.csv",
             caption="../report/runs.rst",
-            category="Tables",
+            category="NAS-Bench-201",
+            subcategory="Tables",
+            labels={"table": "runs"},
         ),
         summary=report(
             f"{REPORT}/summary.csv",
             caption="../report/summary.rst",
-            category="Tables",
+            category="NAS-Bench-201",
+            subcategory="Tables",
+            labels={"table": "summary (long)"},
         ),
     log:
         "logs/{profile}/aggregate.log",

@@ -54,7 +54,9 @@ TRAIN = "results/{profile}/darts-train/{cell}/seed{seed}"
 # message in it may name a path of the machine).
 SURROGATE = "results/{profile}/darts-surrogate.json"
 # config `report`: a sub-folder of its own (config/baselines.yaml: reports/cpu/baselines)
-REPORT = "/".join(["reports/{profile}", *([config["report"]] if config.get("report") else [])])
+REPORT = "/".join(
+    ["reports/{profile}", *([config["report"]] if config.get("report") else [])]
+)
 DARTS_REPORT = f"{REPORT}/darts"
 # The DARTS-space search is on CIFAR-10 only (the paper's; `datasets` is NAS-Bench-201's).
 DARTS_DATASET = "cifar10"

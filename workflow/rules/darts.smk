@@ -48,7 +48,9 @@ rule draw_found_cell:
         png=report(
             f"{DARTS_REPORT}/cells/{{method}}-seed{{seed}}.png",
             caption="../report/cell.rst",
-            category="DARTS-space cells",
+            category="DARTS space",
+            subcategory="Cells",
+            labels={"cell": "{method}", "seed": "{seed}"},
         ),
     log:
         "logs/{profile}/cells/{method}-seed{seed}.log",
@@ -68,7 +70,9 @@ rule draw_reference_cell:
         png=report(
             f"{DARTS_REPORT}/cells/{{reference}}.png",
             caption="../report/cell.rst",
-            category="DARTS-space cells",
+            category="DARTS space",
+            subcategory="Cells",
+            labels={"cell": "{reference}", "seed": "published"},
         ),
     log:
         "logs/{profile}/cells/{reference}.log",
@@ -115,12 +119,16 @@ rule darts_aggregate:
         runs=report(
             f"{DARTS_REPORT}/runs.csv",
             caption="../report/darts_runs.rst",
-            category="Tables",
+            category="DARTS space",
+            subcategory="Tables",
+            labels={"table": "trainings"},
         ),
         summary=report(
             f"{DARTS_REPORT}/summary.csv",
             caption="../report/darts_summary.rst",
-            category="Tables",
+            category="DARTS space",
+            subcategory="Tables",
+            labels={"table": "summary"},
         ),
     log:
         "logs/{profile}/darts_aggregate.log",
@@ -146,7 +154,9 @@ rule darts_shrink:
         png=report(
             f"{DARTS_REPORT}/shrink.png",
             caption="../report/shrink.rst",
-            category="DARTS-space cells",
+            category="DARTS space",
+            subcategory="Figures",
+            labels={"figure": "shrink steps"},
         ),
     log:
         "logs/{profile}/darts_shrink.log",

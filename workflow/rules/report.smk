@@ -1,5 +1,7 @@
 # Figures from the per-epoch logs and the Markdown report (reports/<profile>/README.md), with
-# its table as a wide CSV ("mean ± std" text) and a LaTeX tabular for a paper.
+# its verdict and table as an HTML page (the Snakemake report's first item), the table as a
+# wide CSV ("mean ± std" text) and a LaTeX tabular for a paper, and each run's result.json and
+# log.jsonl under runs/ (what the report's numbers rest on).
 # The logs are read from beside each result.json (see search.smk for why they are undeclared).
 
 
@@ -16,17 +18,23 @@ rule figures:
         accuracy=report(
             f"{REPORT}/figures/accuracy.png",
             caption="../report/accuracy.rst",
-            category="Figures",
+            category="NAS-Bench-201",
+            subcategory="Figures",
+            labels={"figure": "accuracy"},
         ),
         ops=report(
             f"{REPORT}/figures/ops.png",
             caption="../report/ops.rst",
-            category="Figures",
+            category="NAS-Bench-201",
+            subcategory="Figures",
+            labels={"figure": "ops"},
         ),
         importance=report(
             f"{REPORT}/figures/importance.png",
             caption="../report/importance.rst",
-            category="Figures",
+            category="NAS-Bench-201",
+            subcategory="Figures",
+            labels={"figure": "importance"},
         ),
     log:
         "logs/{profile}/figures.log",
@@ -44,6 +52,7 @@ rule figures:
 
 rule report:
     input:
+        results=all_results,
         runs=f"{REPORT}/runs.csv",
         summary=f"{REPORT}/summary.csv",
         published=PUBLISHED,
@@ -52,15 +61,27 @@ rule report:
         ),
     output:
         readme=f"{REPORT}/README.md",
+        run_files=directory(f"{REPORT}/runs"),
+        page=report(
+            f"{REPORT}/table.html",
+            caption="../report/table.rst",
+            category="NAS-Bench-201",
+            subcategory="Results",
+            labels={"table": "verdict and table"},
+        ),
         wide=report(
             f"{REPORT}/summary_wide.csv",
-            caption="../report/summary.rst",
-            category="Tables",
+            caption="../report/wide.rst",
+            category="NAS-Bench-201",
+            subcategory="Tables",
+            labels={"table": "wide CSV (mean ± std)"},
         ),
         tex=report(
             f"{REPORT}/table.tex",
-            caption="../report/summary.rst",
-            category="Tables",
+            caption="../report/wide.rst",
+            category="NAS-Bench-201",
+            subcategory="Tables",
+            labels={"table": "LaTeX tabular"},
         ),
     log:
         "logs/{profile}/report.log",
@@ -73,4 +94,5 @@ rule report:
     shell:
         "python -m isdarts report --runs {input.runs} --summary {input.summary}"
         " --published {input.published} --figures {input.figures} --out {output.readme}"
-        " --wide {output.wide} --tex {output.tex} > {log} 2>&1"
+        " --wide {output.wide} --tex {output.tex} --html {output.page}"
+        " --results {input.results} --run-files {output.run_files} > {log} 2>&1"
