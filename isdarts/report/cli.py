@@ -49,10 +49,18 @@ def _figures(args: argparse.Namespace) -> int:
     from isdarts.report.figures import make_figures
     from isdarts.report.published import load_published
 
-    outputs = {"--accuracy": args.accuracy, "--ops": args.ops, "--importance": args.importance}
+    outputs = {
+        "--accuracy": args.accuracy,
+        "--ops": args.ops,
+        "--importance": args.importance,
+        "--alphas": args.alphas,
+    }
     check_outputs(outputs, [*_search_files(args.runs), *filter(None, [args.published])])
     published = load_published(args.published) if args.published else []
-    for path in make_figures(args.runs, args.accuracy, args.ops, args.importance, published):
+    written = make_figures(
+        args.runs, args.accuracy, args.ops, args.importance, published, alphas=args.alphas
+    )
+    for path in written:
         print(f"wrote {path}")
     return 0
 
@@ -180,6 +188,11 @@ def _add_nb201(subparsers: argparse._SubParsersAction) -> None:
     )
     fg.add_argument(
         "--importance", type=path_arg, help="PNG: importance scores per edge at each shrink step"
+    )
+    fg.add_argument(
+        "--alphas",
+        type=path_arg,
+        help="PNG: softmax architecture weights per edge and op per epoch (methods that log them)",
     )
     fg.add_argument(
         "--published", type=path_arg, help="published numbers, drawn as reference lines"

@@ -34,6 +34,7 @@ FIGURE_TITLES = {
     "accuracy": "Benchmark test accuracy of the current cell per epoch",
     "ops": "Ops in the current cell and candidates left, per epoch",
     "importance": "Importance scores per edge at each shrink step",
+    "alphas": "Architecture weights (softmax) per edge and op, per epoch",
 }
 
 

@@ -60,7 +60,7 @@ REPORT = "/".join(
 DARTS_REPORT = f"{REPORT}/darts"
 # The DARTS-space search is on CIFAR-10 only (the paper's; `datasets` is NAS-Bench-201's).
 DARTS_DATASET = "cifar10"
-FIGURES = ("accuracy", "ops", "importance")
+FIGURES = ("accuracy", "ops", "importance", "alphas")
 
 
 def repo_file(path):

@@ -36,6 +36,13 @@ rule figures:
             subcategory="Figures",
             labels={"figure": "importance"},
         ),
+        alphas=report(
+            f"{REPORT}/figures/alphas.png",
+            caption="../report/alphas.rst",
+            category="NAS-Bench-201",
+            subcategory="Figures",
+            labels={"figure": "alphas"},
+        ),
     log:
         "logs/{profile}/figures.log",
     conda:
@@ -47,6 +54,7 @@ rule figures:
     shell:
         "python -m isdarts figures {input.results} --published {input.published}"
         " --accuracy {output.accuracy} --ops {output.ops} --importance {output.importance}"
+        " --alphas {output.alphas}"
         " > {log} 2>&1"
 
 
