@@ -12,11 +12,11 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 SNAKEMAKE := $(VENV)/bin/snakemake
 WORKFLOW_PROFILE ?= workflow/profiles/default
 CONFIG ?= config/config.yaml
-RUN_PROFILE = $(shell $(PY) -c "import yaml; print(yaml.safe_load(open('$(CONFIG)'))['profile'])")
+RUN_PROFILE = $(shell $(PY) -c "import yaml; p = yaml.safe_load(open('$(CONFIG)'))['profile']; print(p if isinstance(p, str) else 'scale')")
 # One HTML report per config (config/config.yaml and config/darts.yaml share the `cpu` profile).
 REPORT_HTML = reports/$(RUN_PROFILE)/report-$(notdir $(basename $(CONFIG))).html
 
-.PHONY: test test-slurm reproduce baselines install lint lint-workflow clean-results
+.PHONY: test test-slurm reproduce baselines scale install lint lint-workflow clean-results
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,11 @@ test-slurm: $(STAMP)
 # the report lands in reports/cpu/baselines/.
 baselines:
 	$(MAKE) reproduce CONFIG=config/baselines.yaml
+
+# The scale study (config/scale.yaml): IS-DARTS and DARTS at every rung of a ladder of
+# reductions of the paper profile, 2 seeds a rung (about 2 hours on 2 cores): reports/scale/.
+scale:
+	$(MAKE) reproduce CONFIG=config/scale.yaml
 
 # The default workflow config end to end (CONFIG=config/smoke.yaml for a 1-minute check,
 # CONFIG=config/darts.yaml for the DARTS space), then the Snakemake HTML report beside

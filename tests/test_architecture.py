@@ -30,6 +30,7 @@ def test_every_verb_is_registered() -> None:
         "darts-aggregate",
         "darts-report",
         "darts-shrink",
+        "scale-report",
     }
 
 

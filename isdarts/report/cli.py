@@ -6,6 +6,7 @@ all take explicit input and output paths."""
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from isdarts._io import check_outputs, path_arg
 from isdarts.errors import IsdartsError
@@ -137,9 +138,40 @@ def _darts_shrink(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scale_report(args: argparse.Namespace) -> int:
+    from isdarts.report.published import load_published
+    from isdarts.report.scale import write_scale_report
+
+    out = Path(args.out)
+    check_outputs(
+        {
+            "--out": out / "README.md",
+            "scale.csv": out / "scale.csv",
+            "scale.png": out / "scale.png",
+        },
+        [*args.runs, *args.profiles, args.published],
+    )
+    for path in write_scale_report(args.runs, args.profiles, load_published(args.published), out):
+        print(f"wrote {path}")
+    return 0
+
+
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     _add_nb201(subparsers)
     _add_darts(subparsers)
+    sc = subparsers.add_parser(
+        "scale-report",
+        help="the scale study: every rung's runs side by side (reports/scale/)",
+    )
+    sc.add_argument("--runs", nargs="+", required=True, type=path_arg, help="each rung's runs CSV")
+    sc.add_argument(
+        "--profiles", nargs="+", required=True, type=path_arg, help="each rung's run profile YAML"
+    )
+    sc.add_argument("--published", required=True, type=path_arg, help="config/published.yaml")
+    sc.add_argument(
+        "--out", required=True, type=path_arg, help="folder: README.md, scale.csv, scale.png"
+    )
+    sc.set_defaults(func=_scale_report)
 
 
 def _add_nb201(subparsers: argparse._SubParsersAction) -> None:

@@ -58,6 +58,8 @@ REPORT = "/".join(
     ["reports/{profile}", *([config["report"]] if config.get("report") else [])]
 )
 DARTS_REPORT = f"{REPORT}/darts"
+# The scale study (a list of run profiles): the runs of every profile side by side.
+SCALE_REPORT = "reports/scale"
 # The DARTS-space search is on CIFAR-10 only (the paper's; `datasets` is NAS-Bench-201's).
 DARTS_DATASET = "cifar10"
 FIGURES = ("accuracy", "ops", "importance", "alphas")
@@ -77,24 +79,29 @@ def run_profile(profile, kind):
     path = job_profile_path(kind, profile, REPO)
     if not path.is_file():
         raise WorkflowError(
-            f"config profile: run profile '{profile}' has no file {path}"
+            f"config 'profile': run profile '{profile}' has no file {path}"
         )
     try:
         return path, load_job_profile(kind, path)
     except IsdartsError as exc:
-        raise WorkflowError(f"config profile: {exc}") from None
+        raise WorkflowError(f"config 'profile': {exc}") from None
 
 
 def run_profile_file(profile, kind="nb201"):
     return run_profile(profile, kind)[0]
 
 
-def profile_threads(kind):
+def profile_threads(profile, kind):
     """Threads of a job: the run profile's `threads` if it fixes them (the job then uses
     exactly that many), else the workflow's `threads_per_search`."""
-    return (
-        run_profile(config["profile"], kind)[1].threads or config["threads_per_search"]
-    )
+    return run_profile(profile, kind)[1].threads or config["threads_per_search"]
+
+
+# The run profiles: one name, or a list (the scale study: every search at each profile, one
+# report per profile, and reports/scale/ across them).
+PROFILES = (
+    config["profile"] if isinstance(config["profile"], list) else [config["profile"]]
+)
 
 
 PUBLISHED = repo_file(config["published"])
@@ -115,15 +122,19 @@ REFERENCES = config.get("darts_references", []) if "darts" in SPACES else []
 # The cells of the DARTS-space trainings, table and diagrams: found ones, then references.
 CELLS = [*METHODS["darts"], *REFERENCES]
 JOB_KINDS = [*SPACES, *(["train"] if "darts" in SPACES else [])]
-THREADS = {kind: profile_threads(kind) for kind in JOB_KINDS}
+THREADS = {(p, kind): profile_threads(p, kind) for p in PROFILES for kind in JOB_KINDS}
 
 
 def search_threads(wildcards):
-    return THREADS[wildcards.space]
+    return THREADS[(wildcards.profile, wildcards.space)]
+
+
+def train_threads(wildcards):
+    return THREADS[(wildcards.profile, "train")]
 
 
 wildcard_constraints:
-    profile=config["profile"],
+    profile="|".join(PROFILES),
     space="|".join(config["spaces"]),
     method="|".join(config["methods"]),
     dataset="|".join(d.replace("-", r"\-") for d in config["datasets"]),
@@ -241,7 +252,16 @@ def get_final_output():
     """The report, and every run's own files: Snakemake regenerates a missing file only when
     it is requested, so naming them here makes a deleted run (or its result.json alone) rerun
     that search and what depends on it, and nothing else."""
-    profile = config["profile"]
+    outputs = []
+    for profile in PROFILES:
+        outputs += profile_outputs(profile)
+    if len(PROFILES) > 1 and "nb201" in SPACES:
+        outputs += [f"{SCALE_REPORT}/README.md", f"{SCALE_REPORT}/scale.csv"]
+    return outputs
+
+
+def profile_outputs(profile):
+    """What the workflow makes at one run profile."""
     wildcards = Namespace(profile=profile)
     outputs = []
     if "nb201" in SPACES:

@@ -15,7 +15,7 @@ rule train:
         "results/{profile}/benchmarks/train/{cell}/seed{seed}.tsv"
     conda:
         "../envs/isdarts.yaml"
-    threads: THREADS.get("train", 1)
+    threads: train_threads
     resources:
         mem_mb=4000,
         runtime=60,
@@ -171,6 +171,9 @@ rule darts_shrink:
         " --png {output.png} > {log} 2>&1"
 
 
+# The report opens with a verdict and the grid of all cells (found and published, one figure);
+# each search's and training's result.json and log.jsonl are copied under runs/ (what the
+# report's numbers rest on) and linked from its tables.
 rule darts_report:
     input:
         unpack(shrink_inputs),
@@ -178,8 +181,18 @@ rule darts_report:
         summary=f"{DARTS_REPORT}/summary.csv",
         published=PUBLISHED,
         cells=cell_diagrams,
+        trainings=all_trainings,
+        searches=darts_searches,
     output:
         readme=f"{DARTS_REPORT}/README.md",
+        grid=report(
+            f"{DARTS_REPORT}/cells.png",
+            caption="../report/darts_cells.rst",
+            category="DARTS space",
+            subcategory="Figures",
+            labels={"figure": "all cells"},
+        ),
+        run_files=directory(f"{DARTS_REPORT}/runs"),
     log:
         "logs/{profile}/darts_report.log",
     conda:
@@ -197,4 +210,5 @@ rule darts_report:
     shell:
         "python -m isdarts darts-report --runs {input.runs} --summary {input.summary}"
         " --published {input.published} --cells {input.cells} {params.shrink}"
-        " --out {output.readme} > {log} 2>&1"
+        " --grid {output.grid} --trainings {input.trainings} --searches {input.searches}"
+        " --run-files {output.run_files} --out {output.readme} > {log} 2>&1"

@@ -8,6 +8,7 @@
 localrules:
     figures,
     report,
+    scale_report,
 
 
 rule figures:
@@ -104,3 +105,38 @@ rule report:
         " --published {input.published} --figures {input.figures} --out {output.readme}"
         " --wide {output.wide} --tex {output.tex} --html {output.page}"
         " --results {input.results} --run-files {output.run_files} > {log} 2>&1"
+
+
+# The scale study (config `profile` a list): every rung's runs side by side.
+rule scale_report:
+    input:
+        runs=[f"{REPORT.format(profile=p)}/runs.csv" for p in PROFILES],
+        profiles=[run_profile_file(p) for p in PROFILES],
+        published=PUBLISHED,
+    output:
+        readme=f"{SCALE_REPORT}/README.md",
+        table=report(
+            f"{SCALE_REPORT}/scale.csv",
+            caption="../report/scale.rst",
+            category="Scale study",
+            labels={"table": "every run of every rung"},
+        ),
+        png=report(
+            f"{SCALE_REPORT}/scale.png",
+            caption="../report/scale.rst",
+            category="Scale study",
+            labels={"figure": "accuracy against compute"},
+        ),
+    log:
+        "logs/scale-report.log",
+    conda:
+        "../envs/isdarts.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        out=SCALE_REPORT,
+    shell:
+        "python -m isdarts scale-report --runs {input.runs} --profiles {input.profiles}"
+        " --published {input.published} --out {params.out} > {log} 2>&1"

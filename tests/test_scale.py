@@ -1,0 +1,83 @@
+"""The scale study: a workflow config with a list of run profiles, and the report that puts
+the rungs side by side and applies the default profile's rule to their measured times."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from cli_helpers import PUBLISHED, isdarts, one_line_error
+from snakemake_helpers import REPO, job_counts, snakemake
+
+from isdarts.report.published import load_published
+from isdarts.report.scale import chosen_rung, load_rungs, rung_summary, scale_table
+
+CPU_RUNS = REPO / "reports" / "cpu" / "runs.csv"
+CPU_PROFILE = REPO / "config" / "profiles" / "cpu.yaml"
+
+
+def _rung(tmp_path, name: str, cells: int, minutes: float):
+    """A second rung: the committed cpu runs relabelled, at ``cells`` cells per stage and
+    searches of ``minutes`` each."""
+    text = CPU_PROFILE.read_text().replace("cells_per_stage: 1 ", f"cells_per_stage: {cells} ")
+    prof = tmp_path / f"{name}.yaml"
+    prof.write_text(text)
+    runs = pd.read_csv(CPU_RUNS)
+    runs["profile"] = name
+    runs["wall_seconds"] = minutes * 60
+    csv = tmp_path / f"{name}.csv"
+    runs.to_csv(csv, index=False)
+    return csv, prof
+
+
+def test_the_rule_picks_the_cheapest_deep_rung_within_the_budget(tmp_path) -> None:
+    cheap = _rung(tmp_path, "deep-cheap", 5, 10.0)  # 3 x (10 + 10) / 2 = 30 min
+    slow = _rung(tmp_path, "deep-slow", 5, 12.5)  # 37.5 min: over 35
+    rungs = load_rungs([CPU_RUNS, cheap[0], slow[0]], [CPU_PROFILE, cheap[1], slow[1]])
+    table = scale_table(rungs)
+    assert len(table) == 18 and set(table["rung"]) == {"cpu", "deep-cheap", "deep-slow"}
+    assert (table["parameter_free_edges"] >= table["skip_edges"]).all()
+    summary = rung_summary(table)
+    choice, projected = chosen_rung(rungs, summary)
+    assert choice == "deep-cheap"  # cpu is cheaper but has 1 cell per stage
+    assert projected["deep-cheap"] == pytest.approx(30.0)
+    assert projected["deep-slow"] == pytest.approx(37.5)
+    only_slow = [r for r in rungs if r.name != "deep-cheap"]
+    assert chosen_rung(only_slow, summary)[0] is None
+
+
+def test_scale_report_writes_readme_table_and_figure(tmp_path) -> None:
+    deep = _rung(tmp_path, "deep", 5, 10.0)
+    out = tmp_path / "scale"
+    res = isdarts(
+        "scale-report",
+        *("--runs", str(CPU_RUNS), str(deep[0]), "--profiles", str(CPU_PROFILE), str(deep[1])),
+        *("--published", str(PUBLISHED), "--out", str(out)),
+    )
+    assert res.returncode == 0, res.stderr
+    readme = (out / "README.md").read_text()
+    assert "**Rung picked: deep.**" in readme and "stated before the runs" in readme
+    assert (out / "scale.png").read_bytes()[:4] == b"\x89PNG"
+    table = pd.read_csv(out / "scale.csv")
+    assert list(table["rung"].unique()) == ["cpu", "deep"]
+    assert load_published(PUBLISHED)  # the reference lines' source parses
+
+
+def test_scale_report_refuses_a_runs_table_of_another_profile(tmp_path) -> None:
+    deep = _rung(tmp_path, "deep", 5, 10.0)
+    res = isdarts(
+        "scale-report",
+        *("--runs", str(deep[0]), "--profiles", str(CPU_PROFILE)),
+        *("--published", str(PUBLISHED), "--out", str(tmp_path / "s")),
+    )
+    one_line_error(res, "runs of profile(s) ['deep'], expected cpu")
+
+
+def test_a_config_with_a_profile_list_runs_every_rung_and_the_scale_report(
+    tmp_path, data_root
+) -> None:
+    proc = snakemake(tmp_path, data_root, "-n", config=("profile=[smoke,cpu]",))
+    counts = job_counts(proc.stdout)
+    # smoke config: 2 methods x 2 seeds at each of the 2 profiles; one report per profile
+    assert counts["search"] == 8 and counts["report"] == 2 and counts["scale_report"] == 1
+    bad = snakemake(tmp_path, data_root, "-n", config=("profile=[smoke,nope]",), check=False)
+    assert bad.returncode != 0 and "run profile 'nope' has no file" in bad.stdout + bad.stderr
