@@ -17,19 +17,30 @@ The surrogate's scores are read from the file ``isdarts surrogate --out`` wrote 
 The published rows come from the papers' final training (600 epochs at C=36, 20 cells); the
 reduced budget of a CPU run gives much larger errors, so the comparison that carries meaning
 is between our cells, which share budget and seeds.
+
+:func:`copy_darts_run_files` copies each search's and training's ``result.json`` and
+``log.jsonl`` beside the report (``runs/search/<method>/cifar10/seed<k>/``, as
+:func:`isdarts.report.runfiles.copy_run_files` lays searches out, and
+``runs/train/<cell>/seed<k>/``), so that the committed report can be checked number by number.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 from collections.abc import Iterable
+from pathlib import Path
 
 import pandas as pd
 
+from isdarts._io import atomic_write, parse_json, write_text_atomic
+from isdarts.data.sources import source_label
 from isdarts.errors import IsdartsError
 from isdarts.report.darts_inputs import RUN_COLUMNS, read_searches, read_surrogate, training_row
 from isdarts.report.mdtext import data_source_label, method_label
 from isdarts.report.published import PublishedRow
+from isdarts.report.runfiles import copy_run_files
 from isdarts.report.tables import DARTS_RUNS, check_frame
 
 BASELINE_CELL = "isdarts_published"  # the paired differences are taken against this cell
@@ -154,3 +165,72 @@ def summary_table(runs: pd.DataFrame, published: list[PublishedRow]) -> pd.DataF
             }
         )
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+SEARCH_FILES = "search"  # runs/search/<method>/<dataset>/seed<k>/ (runfiles.run_folder)
+TRAIN_FILES = "train"  # runs/train/<cell>/seed<k>/
+
+
+def train_folder(cell: str, seed: int) -> Path:
+    """A training's folder under the report's ``runs/``."""
+    return Path(TRAIN_FILES) / cell / f"seed{seed}"
+
+
+def search_folder(method: str, seed: int, dataset: str = "cifar10") -> Path:
+    """A search's folder under the report's ``runs/``."""
+    return Path(SEARCH_FILES) / method / dataset / f"seed{seed}"
+
+
+def _check_train_log(path: Path, epochs: int) -> None:
+    """A training's ``log.jsonl``: one JSON object per epoch 1..``epochs``."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise IsdartsError(f"{path}: no epoch log beside the training result") from None
+    seen = []
+    for n, line in enumerate(lines, start=1):
+        if line.strip():
+            record = parse_json(line, f"{path}, line {n}", finite=True)
+            seen.append(record.get("epoch") if isinstance(record, dict) else None)
+    if seen != list(range(1, epochs + 1)):
+        raise IsdartsError(
+            f"{path}: epochs {seen[:3]}{'...' if len(seen) > 3 else ''} ({len(seen)} lines), "
+            f"expected one line per epoch 1..{epochs} (cut short, or not this training's log?)"
+        )
+
+
+def copy_darts_run_files(
+    trainings: Iterable[str | os.PathLike],
+    searches: Iterable[str | os.PathLike],
+    out: str | os.PathLike,
+) -> list[Path]:
+    """Copy each search's (:func:`copy_run_files`) and training's ``result.json`` and
+    ``log.jsonl`` under ``out`` (each file replaced atomically); a training's cell is found as
+    the runs table finds it (a reference name, or the method whose search it was trained from).
+    A ``data_source`` naming a path of the machine is replaced by its label. Returns the
+    folders written."""
+    out = Path(out)
+    searches = [str(s) for s in searches]
+    written = copy_run_files(searches, out / SEARCH_FILES) if searches else []
+    by_path = read_searches(searches)
+    seen: dict[Path, str] = {}
+    for path in map(Path, trainings):
+        row = training_row(path, by_path, None, None)
+        folder = train_folder(str(row["cell"]), int(row["seed"]))
+        if folder in seen:
+            raise IsdartsError(
+                f"{path}: a second training for {folder} (the first: {seen[folder]})"
+            )
+        seen[folder] = str(path)
+        rec = json.loads(path.read_text(encoding="utf-8"))
+        _check_train_log(path.parent / "log.jsonl", int(rec["epochs"]))
+        source = rec.get("data_source")
+        if isinstance(source, str) and source_label(source) != source:
+            text = json.dumps({**rec, "data_source": source_label(source)}, indent=2) + "\n"
+            write_text_atomic(out / folder / "result.json", text)
+        else:
+            atomic_write(out / folder / "result.json", lambda p, s=path: shutil.copyfile(s, p))
+        log = path.parent / "log.jsonl"
+        atomic_write(out / folder / "log.jsonl", lambda p, s=log: shutil.copyfile(s, p))
+        written.append(out / folder)
+    return written

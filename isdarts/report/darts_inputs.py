@@ -77,12 +77,26 @@ def search_budget(rec: dict) -> str:
         return (
             f"C={p.get('channels')}, {p.get('layers')} cells, {(p.get('darts') or {}).get('epochs')} epochs "
             f"on {p.get('train_subset')} images split into weight and architecture halves, "
-            f"batch {p.get('batch_size')}"
+            f"batch {p.get('batch_size')}; {darts_settings(p.get('darts') or {})}"
         )
     return (
         f"C={p.get('channels')}, {p.get('layers')} cells, {p.get('epochs')} epochs on "
         f"{p.get('train_subset')} images, batch {p.get('batch_size')}, {p.get('shrink_steps')} "
         f"node-wise shrink steps every {p.get('shrink_interval')} epoch(s) before the last"
+    )
+
+
+def darts_settings(d: dict) -> str:
+    """The original DARTS search's settings a search ran with (the profile's ``darts:`` block,
+    :class:`isdarts.config.profiles.OriginalDartsSettings`) in words."""
+    betas = d.get("arch_betas") or ()
+    order = "α step first, then weights" if d.get("arch_step_first") else "weights first, then α"
+    return (
+        f"first order, {order}; α: Adam lr {d.get('arch_lr')}, betas "
+        f"({', '.join(str(b) for b in betas)}), weight decay {d.get('arch_weight_decay')}; weights: "
+        f"SGD weight decay {d.get('weight_decay')}, "
+        f"{'Nesterov' if d.get('nesterov') else 'no Nesterov'}; data split {d.get('split')}; "
+        f"{'batch norm after pooling' if d.get('pool_bn') else 'no batch norm after pooling'}"
     )
 
 

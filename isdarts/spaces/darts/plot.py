@@ -1,7 +1,9 @@
 """Draw a genotype's normal and reduction cells as graphs with matplotlib (no graphviz).
 
 All nodes sit on one line, left to right: the cell inputs ``c_{k-2}``, ``c_{k-1}``, the
-intermediate nodes, the output ``c_{k}``. Each (op, input) pair is an arc labelled with its op
+intermediate nodes, the output ``c_{k}``. Nodes are numbered as in the genotypes: the inputs
+are 0 (``c_{k-2}``) and 1 (``c_{k-1}``), the intermediate nodes 2..5, so a pair ``(op, j)``
+of a genotype is an arc from the node labelled ``j``. Each (op, input) pair is an arc labelled with its op
 (the first input of a node above the line, the second below), so two ops on the same
 (input, node) pair stay apart; ops have fixed colours across figures.
 """
@@ -29,15 +31,21 @@ def _x(node: int | str, steps: int) -> float:
     return _STEP * (steps + 2.6) if node == "out" else _STEP * node
 
 
-def draw_cell(ax, genotype: Genotype, kind: str) -> None:
+NUMBERING = (
+    "nodes numbered as in the genotypes: inputs 0 = $c_{k-2}$, 1 = $c_{k-1}$, intermediate 2-5"
+)
+
+
+def draw_cell(ax, genotype: Genotype, kind: str, title: str | None = None) -> None:
     """An arc diagram: all nodes on one line; the first input of each node arcs above the
-    line, the second below, with height growing with the distance, op name at the apex."""
+    line, the second below, with height growing with the distance, op name at the apex.
+    ``title``: the axes' title (default: the cell kind and which arcs are which)."""
     import matplotlib.patches as mpatches
 
     pairs, concat = genotype.cell(kind)
     steps = len(pairs) // 2
-    labels: dict[int | str, str] = {0: "$c_{k-2}$", 1: "$c_{k-1}$", "out": "$c_{k}$"}
-    labels.update({2 + i: f"node {i}" for i in range(steps)})
+    labels: dict[int | str, str] = {0: "0: $c_{k-2}$", 1: "1: $c_{k-1}$", "out": "$c_{k}$"}
+    labels.update({2 + i: f"node {2 + i}" for i in range(steps)})
     top = 0.0
 
     def arc(src, dst, colour, rad, width=1.8, style="-|>"):
@@ -92,7 +100,7 @@ def draw_cell(ax, genotype: Genotype, kind: str) -> None:
     ax.text(
         _x("out", steps),
         -0.55,
-        "concat " + ", ".join(str(n - 2) for n in concat),
+        "concat " + ", ".join(str(n) for n in concat),
         ha="center",
         va="top",
         fontsize=8,
@@ -102,7 +110,9 @@ def draw_cell(ax, genotype: Genotype, kind: str) -> None:
     ax.set_ylim(-top - 0.5, top + 0.5)
     ax.set_aspect("equal")  # arc3 bends in display space: equal scales keep apexes on the labels
     ax.set_axis_off()
-    ax.set_title(f"{kind} cell (above: first input of a node, below: second)", fontsize=11)
+    if title is None:
+        title = f"{kind} cell (above: first input of a node, below: second)"
+    ax.set_title(title, fontsize=11)
 
 
 def plot_genotype(genotype: Genotype, path: str | os.PathLike, title: str = "") -> Path:
@@ -117,10 +127,37 @@ def plot_genotype(genotype: Genotype, path: str | os.PathLike, title: str = "") 
     fig, axes = plt.subplots(2, 1, figsize=(11, 9))
     for ax, kind in zip(axes, ("normal", "reduce"), strict=True):
         draw_cell(ax, genotype, kind)
-    if title:
-        fig.suptitle(title, fontsize=13)
+    fig.suptitle(f"{title}\n{NUMBERING}" if title else NUMBERING, fontsize=13)
     fig.tight_layout()
     path = Path(path)
     atomic_write(path, lambda p: fig.savefig(p, dpi=120, format="png"))
+    plt.close(fig)
+    return path
+
+
+def plot_cells_grid(
+    cells: list[tuple[str, Genotype]], path: str | os.PathLike, title: str = ""
+) -> Path:
+    """One PNG with every cell of ``cells`` ((name, genotype), one row each): the normal cell
+    left, the reduction cell right, the name in each panel's title."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from isdarts._io import atomic_write
+
+    if not cells:
+        raise ValueError("no cells to draw")
+    height = 3.4 * len(cells) + 1.2
+    fig, axes = plt.subplots(len(cells), 2, figsize=(19, height), squeeze=False)
+    for row, (name, genotype) in zip(axes, cells, strict=True):
+        for ax, kind in zip(row, ("normal", "reduce"), strict=True):
+            draw_cell(ax, genotype, kind, title=f"{name}: {kind} cell")
+    head = "above the line: first input of a node, below: second; " + NUMBERING
+    fig.suptitle(f"{title}\n{head}" if title else head, fontsize=14)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 1.0 / height))  # room for the two-line title
+    path = Path(path)
+    atomic_write(path, lambda p: fig.savefig(p, dpi=100, format="png"))
     plt.close(fig)
     return path
