@@ -19,7 +19,7 @@ from isdarts.bench import COLUMNS
 pytestmark = pytest.mark.slow
 
 METHODS, SEEDS = ("isdarts", "darts"), (0, 1)  # as in config/smoke.yaml
-FIGURES = ("accuracy", "ops", "importance")
+FIGURES = ("accuracy", "ops", "importance", "alphas")
 
 
 def run_dir(workdir: Path, method: str, seed: int) -> Path:
@@ -60,6 +60,23 @@ def test_smoke_dag_writes_table_and_figures(smoke):
             assert (
                 smoke / "logs" / "smoke" / "search" / "nb201" / m / "cifar10" / f"seed{s}.log"
             ).is_file()
+
+
+def test_smoke_dag_copies_run_files_and_the_html_report_opens_with_the_verdict(smoke, data_root):
+    report = smoke / "reports" / "smoke"
+    for m in METHODS:
+        for s in SEEDS:
+            copied = report / "runs" / m / "cifar10" / f"seed{s}"
+            assert (copied / "log.jsonl").read_bytes() == (
+                run_dir(smoke, m, s) / "log.jsonl"
+            ).read_bytes()
+    page = (report / "table.html").read_text()
+    assert "<h2>Verdict</h2>" in page and "IS-DARTS, this harness" in page
+    html = smoke / "report.html"
+    snakemake(smoke, data_root, "--report", str(html))
+    text = html.read_text()
+    # the verdict page is an item of its own, found by its label
+    assert "table.html" in text and "verdict and table" in text
 
 
 def test_rerun_does_nothing(smoke, data_root):
