@@ -82,7 +82,7 @@ def test_darts_report_table_diagrams_and_published_rows(dag):
     assert summary.at["darts", "published_test_error"] == 3.00
     assert pd.isna(summary.at["isdarts", "published_method"])
     text = (folder / "README.md").read_text()
-    assert "| DARTS (2nd order) | 2.76±0.09 | 3.30 | 1 GPU-days | 600 epochs (published) |" in text
+    assert "| DARTS (2nd order) | 2.76±0.09 | 3.30 | 1 | – | 600 epochs (published) |" in text
     assert "**IS-DARTS published cell, trained here** (`smoke`, 2 seeds)" in text
     assert "YAHPO-NB301 surrogate" in text
     names = [f"{m}-seed{s}" for m in METHODS for s in SEEDS] + list(REFERENCES)

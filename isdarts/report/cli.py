@@ -114,8 +114,20 @@ def _darts_report(args: argparse.Namespace) -> int:
 
     if args.shrink_png is not None and args.shrink is None:
         raise IsdartsError("--shrink-png: the figure of the shrink table; give --shrink too")
-    inputs = [args.runs, args.summary, args.published, *args.cells]
-    check_outputs({"--out": args.out}, inputs + list(filter(None, [args.shrink, args.shrink_png])))
+    if args.run_files is not None and not args.trainings:
+        raise IsdartsError("--run-files: expected the runs to copy (--trainings RESULT...)")
+    inputs = [args.runs, args.summary, args.published, *args.cells, *args.trainings]
+    outputs = {"--out": args.out, "--grid": args.grid}
+    check_outputs(outputs, inputs + [*args.searches, *filter(None, [args.shrink, args.shrink_png])])
+    if args.run_files is not None:
+        from isdarts.report.darts import copy_darts_run_files
+
+        for folder in copy_darts_run_files(args.trainings, args.searches, args.run_files):
+            print(f"wrote {folder}")
+    if args.grid is not None:
+        from isdarts.report.darts_markdown import write_cells_grid
+
+        print(f"wrote {write_cells_grid(args.runs, args.grid)}")
     path = write_report(
         args.runs,
         args.summary,
@@ -124,6 +136,7 @@ def _darts_report(args: argparse.Namespace) -> int:
         args.out,
         shrink=args.shrink,
         shrink_png=args.shrink_png,
+        grid=args.grid,
     )
     print(f"wrote {path}")
     return 0
@@ -331,6 +344,21 @@ def _add_darts(subparsers: argparse._SubParsersAction) -> None:
         "--shrink", type=path_arg, help="shrink table of the IS-DARTS searches (darts-shrink)"
     )
     dr.add_argument("--shrink-png", type=path_arg, help="its figure (darts-shrink --png)")
+    dr.add_argument(
+        "--grid", type=path_arg, help="PNG to write and show: every cell of the runs table"
+    )
+    dr.add_argument(
+        "--trainings", nargs="*", default=[], help="training result.json files (for --run-files)"
+    )
+    dr.add_argument(
+        "--searches", nargs="*", default=[], help="search result.json files (for --run-files)"
+    )
+    dr.add_argument(
+        "--run-files",
+        type=path_arg,
+        help="folder to copy each search's and training's result.json and log.jsonl into "
+        "(linked from the report's tables)",
+    )
     dr.add_argument("--out", required=True, type=path_arg, help="Markdown file to write")
     dr.set_defaults(func=_darts_report)
 
