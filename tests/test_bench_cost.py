@@ -168,7 +168,8 @@ def _older_evaluation(tmp_path: Path, name: str, **edit) -> Path:
     """An evaluation as written before the cost columns: the committed runs table's first row."""
     import pandas as pd
 
-    record = pd.read_csv(REPORT / "runs.csv").iloc[0].to_dict() | edit
+    record = pd.read_csv(REPORT / "runs.csv").iloc[0].to_dict()
+    record = {k: v for k, v in record.items() if k not in ("params_m", "flops_m")} | edit
     path = tmp_path / f"{name}.json"
     path.write_text(json.dumps(record, default=str))
     return path
