@@ -85,6 +85,20 @@ def test_gdas_forward_computes_exactly_one_op_per_edge_with_a_soft_gradient() ->
     assert torch.allclose(grad.sum(-1), torch.zeros(6, dtype=grad.dtype), atol=1e-12)
 
 
+def test_gdas_step_survives_a_sample_with_no_path_to_the_output() -> None:
+    """Every edge into the last node sampled `none`: the loss does not depend on alpha, whose
+    gradient is then zero (not an error: one such step stopped real searches)."""
+    from isdarts.search.step import Mixture
+
+    net, batch = _tiny(), _batch()
+    arch = _arch("gdas")
+    arch.begin_epoch(0, 10)
+    none_path = [[k == 0 for k in range(5)] for _ in range(6)]
+    arch.mixture = lambda mask, grad: Mixture(none_path, torch.softmax(arch.alpha, -1))
+    (grad,) = arch.gradient(net, full_mask(), batch, batch, None, "test")
+    assert torch.equal(grad, torch.zeros_like(arch.alpha))
+
+
 def test_gdas_temperature_falls_linearly_from_tau_max_to_tau_min() -> None:
     arch = _arch("gdas")
     taus = []

@@ -132,8 +132,11 @@ class ArchState(Arch):
 
     def gradient(self, net, mask, valid, train, weights_optimizer, where: str) -> list:
         """First order: the gradient of :meth:`loss` at the current weights, one tensor per
-        parameter."""
-        return list(torch.autograd.grad(self.loss(net, mask, valid, where), self.parameters()))
+        parameter; zero where the loss does not depend on it (GDAS: every sampled op of the
+        cell's last node is ``none``, so no weight reaches the output)."""
+        params = self.parameters()
+        grads = torch.autograd.grad(self.loss(net, mask, valid, where), params, allow_unused=True)
+        return [torch.zeros_like(p) if g is None else g for p, g in zip(params, grads, strict=True)]
 
     def cell_logits(self) -> torch.Tensor | None:
         return self.alpha.detach()
