@@ -199,11 +199,16 @@ def test_runs_table_costs_new_and_older_evaluations(tmp_path):
     assert back["params_m"].tolist() == pytest.approx(table["params_m"].tolist(), abs=5e-5)
 
 
-def test_runs_csv_without_cost_columns_is_still_read():
+def test_runs_csv_without_cost_columns_is_still_read(tmp_path):
+    """A runs table written before the cost columns (the committed one without them)."""
+    import pandas as pd
+
     from isdarts.report.tables import read_tables
 
-    runs, _ = read_tables(REPORT / "runs.csv", REPORT / "summary.csv", "nb201")
-    assert "params_m" not in runs.columns
+    old = pd.read_csv(REPORT / "runs.csv").drop(columns=["params_m", "flops_m"])
+    old.to_csv(tmp_path / "runs.csv", index=False)
+    runs, _ = read_tables(tmp_path / "runs.csv", REPORT / "summary.csv", "nb201")
+    assert "params_m" not in runs.columns and len(runs) == len(old)
 
 
 @pytest.mark.parametrize("value", [-1.0, 0.0, "many"])

@@ -136,7 +136,7 @@ rule scale_report:
         mem_mb=1000,
         runtime=5,
     params:
-        out=SCALE_REPORT,
+        out=lambda wildcards, output: Path(output.readme).parent,
     shell:
         "python -m isdarts scale-report --runs {input.runs} --profiles {input.profiles}"
         " --published {input.published} --out {params.out} > {log} 2>&1"
