@@ -7,14 +7,14 @@ import json
 
 import pandas as pd
 import pytest
-from cli_helpers import PUBLISHED, isdarts, one_line_error
+from cli_helpers import PUBLISHED, REPO, isdarts, one_line_error
 
 from isdarts.report.published import load_published
 from isdarts.report.verdict import collapsed, method_verdict, parameter_free_edges, verdict_lines
 
 ALL_SKIP = "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|"
 CELL_9930 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
-COMMITTED = ("reports/cpu/runs.csv", "reports/cpu/summary.csv")
+COMMITTED = (str(REPO / "reports/cpu/runs.csv"), str(REPO / "reports/cpu/summary.csv"))
 
 
 def _runs(method: str, cells: list[tuple[str, list[float]]]) -> pd.DataFrame:
