@@ -210,3 +210,12 @@ def test_the_accuracy_axis_breaks_only_over_a_wide_gap():
 
 def test_ops_have_no_method_colour():
     assert op_colors_clash() == set()
+
+
+def test_methods_of_very_different_lengths_share_an_axis_of_search_done() -> None:
+    """The baselines run 14 to 250 epochs: each is drawn against epoch / its epochs; IS-DARTS
+    (14) beside DARTS (20) keeps the epoch axis."""
+    from isdarts.report.figures_accuracy import x_scales
+
+    assert x_scales({"isdarts": 14, "darts": 20}) == {"isdarts": 1.0, "darts": 1.0}
+    assert x_scales({"isdarts": 14, "rsps": 100}) == {"isdarts": 1 / 14, "rsps": 1 / 100}

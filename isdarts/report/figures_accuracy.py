@@ -35,6 +35,7 @@ DATASET_NAMES = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "ImageNet16-120
 MIN_RANGE = 20.0  # values within this many percentage points share one axis
 MIN_BREAK = 8.0  # a gap (percentage points) narrower than this never breaks the axis
 BREAK_SHARE = 0.3  # ... nor one narrower than this share of the whole range
+SHARE_RATIO = 2.0  # methods whose epochs differ more: x = epoch / the method's epochs
 
 
 def split_range(values: list[float], seed_values: list[float]) -> tuple[float, float] | None:
@@ -77,6 +78,14 @@ def _series(group: list[Run], column: str, last: int):
     )
 
 
+def x_scales(lengths: dict[str, int]) -> dict[str, float]:
+    """Each method's factor from epochs to the x axis: 1 (one epoch axis) unless the methods'
+    lengths differ more than ``SHARE_RATIO``-fold, then 1 / its epochs (the share done)."""
+    if max(lengths.values()) > SHARE_RATIO * min(lengths.values()):
+        return {m: 1.0 / n for m, n in lengths.items()}
+    return dict.fromkeys(lengths, 1.0)
+
+
 def _start_note(method: str, group: list[Run]) -> str | None:
     """Why a method's lines start late (IS-DARTS: no cell before its first shrink step)."""
     firsts = [min((r["epoch"] for r in run.log if r.get("arch")), default=None) for run in group]
@@ -109,7 +118,12 @@ def _draw_dataset(fig: Figure, cell, runs: list[Run], dataset: str, published) -
     column = TEST_COLUMN[dataset]
     groups = by_method(runs)
     last = max(run.epochs[-1] for run in runs)
-    series = {m: _series(g, column, last) for m, g in groups.items()}
+    # methods of very different lengths (the baselines: 14 to 100 epochs; more than
+    # SHARE_RATIO apart) share one x axis as the share of their search done, epoch / epochs
+    lengths = {m: max(run.epochs[-1] for run in g) for m, g in groups.items()}
+    scale = x_scales(lengths)
+    share = any(f != 1.0 for f in scale.values())
+    series = {m: _series(g, column, lengths[m] if share else last) for m, g in groups.items()}
     refs: list[tuple[str, PublishedRow]] = []
     for method in groups:
         row = match(list(published), runs[0].space, method, dataset)
@@ -136,19 +150,21 @@ def _draw_dataset(fig: Figure, cell, runs: list[Run], dataset: str, published) -
         for method, group in groups.items():
             color = method_color(method)
             xs, per_seed, mid, lo_, hi_ = series[method]
+            xs = [x * scale[method] for x in xs]
             for ys in per_seed:
                 ax.plot(xs, ys, color=color, linewidth=0.7, alpha=0.45, marker=".", ms=3)
             ax.fill_between(xs, lo_, hi_, color=color, alpha=0.16, linewidth=0)
             (line,) = ax.plot(xs, mid, color=color, linewidth=2.0, marker="o", markersize=3.5)
             shrinks = sorted({e for run in group for e in run.shrink_epochs})
             for e in shrinks:
-                ax.axvline(e, color=color, linestyle=":", linewidth=0.9, alpha=0.7)
+                ax.axvline(e * scale[method], color=color, linestyle=":", linewidth=0.9, alpha=0.7)
             if k == 0:
                 handles.append((Patch(color=color, alpha=0.25, linewidth=0), line))
-                labels.append(f"{method_label(method)} ({seeds_text(group)})")
+                epochs = f", {lengths[method]} epochs" if share else ""
+                labels.append(f"{method_label(method)} ({seeds_text(group)}{epochs})")
                 if shrinks:
                     ax.plot(
-                        shrinks,
+                        [e * scale[method] for e in shrinks],
                         [1.0] * len(shrinks),
                         transform=blended_transform_factory(ax.transData, ax.transAxes),
                         linestyle="none",
@@ -172,14 +188,19 @@ def _draw_dataset(fig: Figure, cell, runs: list[Run], dataset: str, published) -
                 labels.append(f"{row.method}, published: {value:.2f}")
         ax.set_ylim(*limits[k])
         ax.grid(alpha=0.3)
-        ax.set_xlim(0.5, last + 0.5)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if share:
+            ax.set_xlim(0.0, 1.02)
+        else:
+            ax.set_xlim(0.5, last + 0.5)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if len(axes) == 2:
         _broken_marks(*axes)
         axes[1].yaxis.set_major_locator(MaxNLocator(nbins=2, steps=[1, 2, 5, 10]))
     name = DATASET_NAMES.get(dataset, dataset)
     axes[0].set_ylabel(f"{name} test accuracy (%)")
-    axes[-1].set_xlabel("epoch")
+    axes[-1].set_xlabel(
+        "share of the search done (epoch / the method's epochs)" if share else "epoch"
+    )
     axes[0].set_title(
         f"NAS-Bench-201 {name} test accuracy of the current cell during the search on {name}",
         fontsize=10,
@@ -200,6 +221,12 @@ def _draw_dataset(fig: Figure, cell, runs: list[Run], dataset: str, published) -
         "dashed: published row; ▼ and dotted lines: epochs that end with a shrink step.",
     ]
     notes += [n for n in (_start_note(m, g) for m, g in groups.items()) if n]
+    if share:
+        notes.append(
+            "The methods run different numbers of epochs ("
+            + ", ".join(f"{method_label(m)} {n}" for m, n in lengths.items())
+            + "): each is drawn against the share of its own search."
+        )
     if split is not None:
         below = [f"{row.method}, published" for _, row in refs if row.mean[column] <= split[0]]
         below += [
