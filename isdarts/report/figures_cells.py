@@ -22,6 +22,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from isdarts.bench import EDGES, OPS, parse
+from isdarts.report.figures_accuracy import x_scales
 from isdarts.report.figures_common import (
     OP_COLORS,
     OP_HATCH,
@@ -152,12 +153,16 @@ def _candidate_lines(ax, group: list[Run], last: int) -> None:
 
 def ops_figure(runs: list[Run], out):
     groups = by_method(runs)
-    last = max(run.epochs[-1] for run in runs)
+    lengths = {m: max(run.epochs[-1] for run in g) for m, g in groups.items()}
+    # one epoch range for every panel, unless the methods' lengths differ more than twofold
+    # (the baselines: 14 to 100 epochs), then each panel its own method's
+    own = len(set(x_scales(lengths).values())) > 1
     shrinking = [m for m, g in groups.items() if _shrinks(g)]
     n, rows = len(groups), 2 if shrinking else 1
     fig = Figure(figsize=(min(max(4.2 * n, 7.0), 26.0), 3.4 * rows + 1.2))
-    axes = fig.subplots(rows, n, squeeze=False, sharex=True)
+    axes = fig.subplots(rows, n, squeeze=False, sharex=not own)
     for j, (method, group) in enumerate(groups.items()):
+        last = lengths[method] if own else max(lengths.values())
         ax = axes[0][j]
         _cell_bars(ax, group, last)
         _title(ax, method, group, "op per edge of the current cell")
