@@ -103,10 +103,6 @@ class ArchState(Arch):
     def parameters(self) -> list[torch.Tensor]:
         return [self.alpha]
 
-    def weights(self) -> torch.Tensor:
-        """The op weights of a weight step (no gradient to alpha)."""
-        return torch.softmax(self.alpha, dim=-1).detach()
-
     def mixture(self, mask, grad: bool) -> Mixture:
         w = torch.softmax(self.alpha, dim=-1)
         return Mixture(mask, w if grad else w.detach())
