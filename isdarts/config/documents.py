@@ -12,9 +12,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
+from isdarts._optional import optional
 from isdarts.errors import IsdartsError
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
@@ -39,7 +39,7 @@ def _short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def problem(error: jsonschema.ValidationError) -> str:
+def problem(error: Any) -> str:
     """One line: the field and what was expected."""
     where = field_name(error.absolute_path)
     at = f"'{where}'" if where else "the top level"
@@ -63,6 +63,9 @@ def problem(error: jsonschema.ValidationError) -> str:
 def check_document(path: str | os.PathLike, doc: Any, name: str) -> None:
     """``doc`` (read from ``path``) against ``schemas/<name>.schema.yaml``; IsdartsError with the
     first problem (the shallowest, then in file order) as one line."""
+    jsonschema = optional("jsonschema", "config documents are not schema-checked")
+    if jsonschema is None:
+        return
     validator = jsonschema.Draft202012Validator(schema(name))
     errors = sorted(
         validator.iter_errors(doc),

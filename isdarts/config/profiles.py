@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-import jsonschema
 import yaml
 
 from isdarts._io import read_yaml
+from isdarts._optional import optional
 from isdarts.config import REPO_ROOT
 from isdarts.errors import IsdartsError
 
@@ -176,10 +176,18 @@ def _is_integer(checker: Any, instance: Any) -> bool:
     return isinstance(instance, int) and not isinstance(instance, bool)
 
 
-_Validator = jsonschema.validators.extend(
-    jsonschema.Draft202012Validator,
-    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
-)
+@functools.cache
+def _validator_class() -> Any:
+    """Draft 2020-12 with ints only as integers (None without jsonschema)."""
+    jsonschema = optional("jsonschema", "profile files are not schema-checked")
+    if jsonschema is None:
+        return None
+    draft = jsonschema.Draft202012Validator
+    return jsonschema.validators.extend(
+        draft, type_checker=draft.TYPE_CHECKER.redefine("integer", _is_integer)
+    )
+
+
 # a number PyYAML (YAML 1.1) reads as text: an exponent without a dot in the mantissa (3e-4)
 _EXPONENT_TEXT = re.compile(r"[-+]?[0-9]+[eE][-+]?[0-9]+")
 
@@ -187,7 +195,9 @@ _EXPONENT_TEXT = re.compile(r"[-+]?[0-9]+[eE][-+]?[0-9]+")
 def check(path: Path, raw: dict[str, Any], kind: str) -> None:
     """``raw`` against the kind's schema; the first problem as one line naming the key (keys
     and values quoted with repr, so that a newline in them stays on the line)."""
-    errors = sorted(_Validator(schema(kind)).iter_errors(raw), key=lambda e: list(e.absolute_path))
+    validator = _validator_class()
+    found = [] if validator is None else validator(schema(kind)).iter_errors(raw)
+    errors = sorted(found, key=lambda e: list(e.absolute_path))
     if not errors:  # the schema's bounds let nan through (every comparison with it is false)
         for key, value in _numbers(raw):
             if not _is_finite(value):

@@ -20,10 +20,12 @@ uninterrupted one.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 import torch
@@ -41,8 +43,59 @@ class NonFiniteLoss(IsdartsError):
     """A NaN or infinite training loss; the engine adds which checkpoint is kept."""
 
 
+class DeferredChecks:
+    """The finite-loss checks of one epoch kept on the device (a CUDA graph cannot read a loss
+    back per step): the first step whose weight loss, and the first whose architecture loss,
+    was NaN or infinite. :meth:`next_step` counts the steps on the device too, so that the
+    checks can live inside a captured step; :meth:`raise_if_bad` reads them once."""
+
+    def __init__(self, device: torch.device | str) -> None:
+        self.step = torch.zeros((), dtype=torch.int64, device=device)
+        never = torch.iinfo(torch.int64).max
+        self.first_bad = torch.full((2,), never, dtype=torch.int64, device=device)
+        self._never = never
+
+    def next_step(self) -> None:
+        self.step += 1
+
+    def record(self, loss: torch.Tensor, where: str) -> None:
+        site = 1 if "architecture" in where else 0
+        bad = ~torch.isfinite(loss.detach())
+        first = self.first_bad[site]
+        self.first_bad[site] = torch.where(bad & (first == self._never), self.step, first)
+
+    def raise_if_bad(self, desc: str) -> None:
+        """:class:`NonFiniteLoss` naming the first bad step of the epoch ``desc``, if any."""
+        weight, arch = (int(v) for v in self.first_bad.tolist())
+        step = min(weight, arch)
+        if step != self._never:
+            kind = " (architecture step)" if arch <= weight else ""
+            raise NonFiniteLoss(f"the training loss became non-finite at {desc}, step {step}{kind}")
+
+
+_deferred: contextvars.ContextVar[DeferredChecks | None] = contextvars.ContextVar(
+    "isdarts_deferred_checks", default=None
+)
+
+
+@contextlib.contextmanager
+def deferred_checks(checks: DeferredChecks) -> Iterator[DeferredChecks]:
+    """Within the block :func:`check_finite` records on the device instead of reading back."""
+    token = _deferred.set(checks)
+    try:
+        yield checks
+    finally:
+        _deferred.reset(token)
+
+
 def check_finite(loss: torch.Tensor, where: str) -> float:
-    """The loss as a float; :class:`NonFiniteLoss` naming ``where`` if it is NaN or infinite."""
+    """The loss as a float; :class:`NonFiniteLoss` naming ``where`` if it is NaN or infinite.
+    Inside :func:`deferred_checks` the check is recorded on the device and NaN returned (the
+    value is not read back: the caller accumulates the loss on the device)."""
+    checks = _deferred.get()
+    if checks is not None:
+        checks.record(loss, where)
+        return math.nan
     value = loss.item()
     if not math.isfinite(value):
         raise NonFiniteLoss(f"the training loss became {value} at {where}")

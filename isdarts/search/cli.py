@@ -55,6 +55,7 @@ def _search(args: argparse.Namespace) -> int:
         data_root=args.data_root,
         device=args.device,
         bench=args.bench,
+        cuda_graphs=args.cuda_graphs,
     )
     result = run_search(req)
     (_print_darts if args.space == "darts" else _print_nb201)(result)
@@ -95,6 +96,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--out", required=True, type=path_arg, help="output folder")
     p.add_argument("--data-root", type=path_arg, help="data root (default $ISDARTS_DATA or ./data)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument(
+        "--cuda-graphs",
+        default="auto",
+        choices=["auto", "on", "off"],
+        help="capture each training step and importance pass as a CUDA graph (auto: on CUDA, "
+        "for NAS-Bench-201 searches whose step can be captured: isdarts, darts, betadarts); "
+        "recorded in result.json, not part of the run's identity",
+    )
     p.add_argument(
         "--threads",
         type=int,

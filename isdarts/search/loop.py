@@ -28,9 +28,11 @@ from isdarts.bench import Benchmark
 from isdarts.config import profiles, seeds
 from isdarts.config.baselines import BLOCKS
 from isdarts.data import load_dataset
+from isdarts.errors import IsdartsError
 from isdarts.run import engine
 from isdarts.run.device import select_device, set_threads
 from isdarts.run.folder import RunSpec
+from isdarts.search.graphed import graphable, train_epoch_graphed
 from isdarts.search.methods import get_method
 from isdarts.search.step import train_epoch
 from isdarts.spaces.darts.adapter import DartsSpace
@@ -84,6 +86,11 @@ class SearchRequest:
     data_root: str | None = None
     device: str = "auto"
     bench: str | None = None  # NAS-Bench-201 table (default: data root, else the mirror)
+    # CUDA graphs for the training steps and the importance passes: "auto" (on CUDA, for the
+    # NAS-Bench-201 space and the methods whose step can be captured), "on" (the same, but an
+    # error without CUDA) or "off". Not part of the identity: graphs change the order of
+    # nothing, only float rounding, like the thread count.
+    cuda_graphs: str = "auto"
 
     @property
     def space(self) -> str:
@@ -139,6 +146,7 @@ class SearchJob:
         )
         self.arch = self.method.arch(prof, self.space.alpha_shape(), self.device)
         self.epochs, self.points = self.method.schedule(prof)
+        self.graphs = use_graphs(req.cuda_graphs, self.device, req.space, self.arch)
 
     def new_state(self) -> dict[str, Any]:
         return self.space.new_state()
@@ -171,7 +179,8 @@ class SearchJob:
         train = self.loaders.train
         if self.arch is not None:
             self.arch.begin_epoch(e, self.epochs)
-        stats = train_epoch(
+        epoch_fn = train_epoch_graphed if self.graphs else train_epoch
+        stats = epoch_fn(
             self.net,
             train.batches(e),
             len(train),
@@ -188,7 +197,9 @@ class SearchJob:
         if e + 1 in self.points:
             batches = train.batches(seeds.importance_epoch(e))
             step = self.points.index(e + 1)
-            scores = self.space.shrink_step(state, self.net, batches, step, prof.shrink_steps)
+            scores = self.space.shrink_step(
+                state, self.net, batches, step, prof.shrink_steps, graphs=self.graphs
+            )
         alpha = None if self.arch is None else self.arch.cell_logits()
         parts = {
             "epoch": e + 1,
@@ -223,8 +234,37 @@ class SearchJob:
             **self.space.result(state),
             **engine.provenance(self, state, self.data_source),
             "order": self.prof.order,
+            **numerics(self.device, self.graphs),
             "profile_settings": profiles.settings(self.prof),
         }
+
+
+def use_graphs(choice: str, device: torch.device, space: str, arch) -> bool:
+    """Whether a search captures its steps as CUDA graphs (``choice``: ``--cuda-graphs``):
+    ``auto`` on CUDA for the NAS-Bench-201 space and a step that can be captured; ``on`` the
+    same but an error on another device; ``off`` never."""
+    if choice not in ("auto", "on", "off"):
+        raise IsdartsError(f"--cuda-graphs {choice}: expected auto, on or off")
+    if choice == "off":
+        return False
+    if device.type != "cuda":
+        if choice == "on":
+            raise IsdartsError(f"--cuda-graphs on: the run's device is {device.type}, not cuda")
+        return False
+    return space == "nb201" and graphable(arch)
+
+
+def numerics(device: torch.device, graphs: bool) -> dict[str, Any]:
+    """How a run computed: its dtype (float32 throughout), whether CUDA graphs ran its steps,
+    and whether cuDNN convolutions and matrix products on CUDA may use TF32 (PyTorch's
+    defaults: yes for convolutions, no for matrix products; always False on the CPU)."""
+    cuda = device.type == "cuda"
+    return {
+        "dtype": "float32",
+        "cuda_graphs": graphs,
+        "tf32_conv": cuda and torch.backends.cudnn.allow_tf32,
+        "tf32_matmul": cuda and torch.backends.cuda.matmul.allow_tf32,
+    }
 
 
 def run_search(req: SearchRequest, on_epoch_end: EpochHook | None = None) -> dict:

@@ -54,6 +54,10 @@ class Arch:
 
     first: bool = False  # the architecture step before the weight step (else after it)
     steps: bool = True  # whether it takes a step per weight step (uses valid batches)
+    # Whether the step may be captured as a CUDA graph (:mod:`isdarts.search.graphed`): it
+    # draws nothing at random, reads nothing back to the host and builds no index tensor
+    # from Python lists.
+    graphable: bool = False
 
     def begin_epoch(self, epoch: int, epochs: int) -> None:
         """Before epoch ``epoch`` (0-based) of ``epochs``: schedules (temperature, weights)."""
@@ -92,6 +96,7 @@ class ArchState(Arch):
 
     alpha: nn.Parameter
     optimizer: torch.optim.Optimizer
+    graphable = True  # a class attribute: DARTS' softmax mixture and first-order step
     # The original DARTS steps alpha before the weights (on the same step's batches); the
     # NAS-Bench-201 authors' variant after them.
     first: bool = False
@@ -159,6 +164,7 @@ class UnrolledArchState(ArchState):
     the batch-norm buffers are restored afterwards."""
 
     epsilon: float = 0.01
+    graphable = False  # saves and restores the weights around its virtual step
 
     def gradient(self, net, mask, valid, train, weights_optimizer, where: str) -> list:
         params = [p for p in net.parameters() if p.requires_grad]

@@ -22,6 +22,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from isdarts.cuda_graph import GraphedStep
+
 
 def sample_scores(var: torch.Tensor, c: int) -> torch.Tensor:
     """Per-sample scores from the channel variance ``var`` (float64, [B, H, W, ...]) of an
@@ -39,12 +41,24 @@ class ImportanceSums:
     ) -> None:
         self.sums = torch.zeros(num_cells, num_edges, num_ops, dtype=torch.float64, device=device)
         self.samples = 0
+        # edge lists as index tensors on the device, made once: indexing with a Python list
+        # copies it to the device on every call, which a CUDA graph cannot capture
+        self._index: dict[tuple[int, ...], torch.Tensor] = {}
 
     def accumulate(
         self, cell: int, edges: int | list[int], k: int, per_sample: torch.Tensor
     ) -> None:
         """``per_sample``: [B] for one edge, [B, len(edges)] for several."""
-        self.sums[cell, edges, k] += per_sample.sum(0)
+        if isinstance(edges, int):
+            self.sums[cell, edges, k] += per_sample.sum(0)
+            return
+        key = tuple(edges)
+        index = self._index.get(key)
+        if index is None:
+            index = self._index[key] = torch.tensor(key, device=self.sums.device)
+        # one output shared by several edges (skip, pooling) has one column: broadcast it
+        total = per_sample.sum(0).expand(len(key))
+        self.sums[cell, :, k].index_add_(0, index, total)
 
     def infinite(self, cell: int, e: int, k: int) -> None:
         """An op whose output is all zero (``none``): +inf, removed first."""
@@ -62,16 +76,27 @@ def measure(
     mask: Sequence,
     probe: ImportanceSums,
     reduce: Callable[[torch.Tensor], np.ndarray],
+    graphs: bool = False,
     **forward: Any,
 ) -> np.ndarray:
     """One pass of ``batches`` through ``net(x, mask, probe=probe, **forward)`` in eval mode
     without gradients; ``reduce`` turns the per-cell means into the space's scores, shaped like
-    ``mask``. Removed candidates get NaN."""
+    ``mask``. Removed candidates get NaN. ``graphs``: on CUDA, the probe's forward is captured
+    once as a CUDA graph and replayed per batch (:class:`isdarts.cuda_graph.GraphedStep`); the
+    sums stay on the device either way."""
     was_training = net.training
     net.eval()
+    device = next(net.parameters()).device
+
+    def probe_forward(x: torch.Tensor) -> None:
+        net(x, mask, probe=probe, **forward)
+
+    step = GraphedStep(
+        probe_forward, enabled=graphs and device.type == "cuda", name="importance pass"
+    )
     try:
         for x, _ in batches:
-            net(x, mask, probe=probe, **forward)
+            step(x)
             probe.samples += len(x)
     finally:
         net.train(was_training)

@@ -177,7 +177,15 @@ class Darts:
         """The architecture parameters' Adam (weight decay: the block's unless given)."""
         s = self.settings(prof)
         decay = s.arch_weight_decay if weight_decay is None else weight_decay
-        return torch.optim.Adam(params, lr=s.arch_lr, betas=s.arch_betas, weight_decay=decay)
+        # capturable on CUDA: the step count and bias correction stay on the device, so that
+        # the step can be captured as a CUDA graph (isdarts.search.graphed)
+        return torch.optim.Adam(
+            params,
+            lr=s.arch_lr,
+            betas=s.arch_betas,
+            weight_decay=decay,
+            capturable=params[0].is_cuda,
+        )
 
     def arch_step_first(self, prof) -> bool:
         """Whether alpha's step comes before the weight step (here: after it)."""

@@ -26,6 +26,7 @@ from isdarts.search.step import Arch, ArchState, Mixture
 
 @dataclass
 class DirichletArch(ArchState):
+    graphable = False  # draws from the Dirichlet per forward
     kl_scale: float = 0.0  # the ``kl`` regulariser's weight (0: none)
 
     def concentration(self) -> torch.Tensor:

@@ -24,6 +24,7 @@ _REDRAWS = 100  # Gumbel draws tried before a non-finite sample is an error
 
 @dataclass
 class GumbelArch(ArchState):
+    graphable = False  # draws Gumbel noise per forward
     tau_max: float = 10.0
     tau_min: float = 0.1
     tau: float = 10.0

@@ -33,6 +33,7 @@ def node_softmax(beta: torch.Tensor, targets: list[int]) -> torch.Tensor:
 
 @dataclass
 class PartialChannelArch(ArchState):
+    graphable = False  # node_softmax indexes with Python lists (host-to-device copies)
     beta: nn.Parameter | None = None  # None: no edge normalisation
     targets: list[int] = field(default_factory=list)  # each edge's target node
 

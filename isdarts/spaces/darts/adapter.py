@@ -123,8 +123,10 @@ class DartsSpace:
         return {"epoch": 0, "mask": full_mask(), "log": [], "elapsed": 0.0}
 
     def shrink_step(
-        self, state: dict, net: nn.Module, batches, step: int, steps: int
+        self, state: dict, net: nn.Module, batches, step: int, steps: int, graphs: bool = False
     ) -> np.ndarray:
+        """``graphs`` is ignored: this space's passes run eagerly (CUDA graphs are for the
+        NAS-Bench-201 space only)."""
         scores = measure_importance(net, batches, state["mask"])
         state["mask"] = shrink_nodes(state["mask"], scores, step, steps)
         return scores

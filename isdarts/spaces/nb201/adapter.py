@@ -65,9 +65,9 @@ class Nb201Space:
         return {"epoch": 0, "mask": full_mask(), "scores": None, "log": [], "elapsed": 0.0}
 
     def shrink_step(
-        self, state: dict, net: nn.Module, batches, step: int, steps: int
+        self, state: dict, net: nn.Module, batches, step: int, steps: int, graphs: bool = False
     ) -> np.ndarray:
-        scores = measure_importance(net, batches, state["mask"])
+        scores = measure_importance(net, batches, state["mask"], graphs=graphs)
         state["scores"] = scores
         state["mask"] = shrink(state["mask"], scores, step, steps)
         return scores

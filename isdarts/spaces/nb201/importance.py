@@ -56,10 +56,13 @@ def _over_cells(per_cell: torch.Tensor) -> np.ndarray:
     return per_cell.mean(0).cpu().numpy()
 
 
-def measure_importance(net, batches, mask: Mask, *, fast: bool = True) -> np.ndarray:
-    """Scores [6, 5] over one pass of ``batches`` (eval mode, no grad); removed ops are NaN."""
+def measure_importance(
+    net, batches, mask: Mask, *, fast: bool = True, graphs: bool = False
+) -> np.ndarray:
+    """Scores [6, 5] over one pass of ``batches`` (eval mode, no grad); removed ops are NaN.
+    ``graphs``: the pass as a replayed CUDA graph on CUDA (:func:`measure`)."""
     probe = ImportanceProbe(net.num_cells, len(mask[0]), next(net.parameters()).device)
-    return measure(net, batches, mask, probe, _over_cells, fast=fast)
+    return measure(net, batches, mask, probe, _over_cells, graphs=graphs, fast=fast)
 
 
 def shrink(mask: Mask, scores: np.ndarray, step: int, steps: int, keep: int = 1) -> Mask:
