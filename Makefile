@@ -49,8 +49,8 @@ test-slurm: $(STAMP)
 	$(PY) -m isdarts data prepare cifar10 nb201
 	$(PY) -m pytest -q tests/cluster
 
-# Every NAS-Bench-201 method of the harness at the cpu profile, 3 seeds (hours on 2 cores):
-# the report lands in reports/cpu/baselines/.
+# Every NAS-Bench-201 method of the harness at the cpu-n1 profile, 3 seeds (hours on 2 cores):
+# the report lands in reports/cpu-n1/baselines/.
 baselines:
 	$(MAKE) reproduce CONFIG=config/baselines.yaml
 

@@ -112,7 +112,8 @@ def test_an_empty_or_non_finite_profile_is_refused(tmp_path, text, needle):
 # --- report inputs: the files the report steps read (runs.csv, summary.csv, evaluations,
 # result.json, published.yaml), from the committed `cpu` report, made bad one way each.
 
-REPORT = Path(__file__).resolve().parents[1] / "reports" / "cpu"
+REPORT = Path(__file__).resolve().parents[1] / "reports" / "cpu-n1"
+DARTS_REPORT = REPORT.parent / "cpu" / "darts"
 
 
 def _cut(tmp_path: Path, src: Path, keep: int | None = None, drop_bytes: int = 0) -> Path:
@@ -130,9 +131,7 @@ def test_the_committed_report_tables_pass_their_schemas():
 
     runs, summary = read_tables(REPORT / "runs.csv", REPORT / "summary.csv", "nb201")
     assert len(runs) >= 2 and len(summary) == 6 * summary.groupby(["method"]).ngroups
-    runs, summary = read_tables(
-        REPORT / "darts" / "runs.csv", REPORT / "darts" / "summary.csv", "darts"
-    )
+    runs, summary = read_tables(DARTS_REPORT / "runs.csv", DARTS_REPORT / "summary.csv", "darts")
     assert set(summary["cell"]) == set(runs["cell"])
 
 

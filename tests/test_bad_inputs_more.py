@@ -23,7 +23,7 @@ from isdarts.errors import IsdartsError
 from isdarts.spaces.darts.names import REFERENCE_GENOTYPES
 
 REPO = Path(__file__).resolve().parents[1]
-REPORT = REPO / "reports" / "cpu"
+REPORT = REPO / "reports" / "cpu-n1"
 ARCH = "|skip_connect~0|+|skip_connect~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_1x1~1|nor_conv_1x1~2|"
 HUGE = "1" * 5000  # past Python's 4300-digit limit for int()
 DEEP = "[" * 100_000 + "]" * 100_000  # past the JSON parser's recursion limit
@@ -419,7 +419,7 @@ def test_a_figure_that_is_not_there_is_not_linked(tmp_path):
     res = _report(tmp_path, REPORT / "runs.csv", REPORT / "summary.csv", "--figures", "nope.png")
     _one_line_error(res, "nope.png: no such figure")
     out = tmp_path / "darts.md"
-    darts = REPORT / "darts"
+    darts = REPORT.parent / "cpu" / "darts"
     args = ["--runs", str(darts / "runs.csv"), "--summary", str(darts / "summary.csv")]
     args += ["--published", str(PUBLISHED), "--out", str(out), "--shrink-png", "x.png"]
     _one_line_error(_isdarts("darts-report", *args), "--shrink-png: the figure of the shrink table")

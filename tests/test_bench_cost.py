@@ -161,7 +161,7 @@ def test_cli_query_json_has_the_costs(bench):
 
 # --- the runs table's cost columns (isdarts.report) -------------------------------------------
 
-REPORT = Path(__file__).resolve().parents[1] / "reports" / "cpu"
+REPORT = Path(__file__).resolve().parents[1] / "reports" / "cpu-n1"
 
 
 def _older_evaluation(tmp_path: Path, name: str, **edit) -> Path:

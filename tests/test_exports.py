@@ -17,7 +17,7 @@ from isdarts.report.exports import tex_escape
 from isdarts.report.mdtext import method_label
 from isdarts.report.published import load_published
 
-REPORT = REPO / "reports" / "cpu"
+REPORT = REPO / "reports" / "cpu-n1"
 RUNS, SUMMARY = REPORT / "runs.csv", REPORT / "summary.csv"
 
 

@@ -74,3 +74,33 @@ def test_gpu_throughput_benchmark_runs_on_the_cpu() -> None:
     last = out.strip().splitlines()[-1]
     pattern = r"step_ms=[\d.]+ importance_ratio=[\d.]+ paper_minutes=[\d.]+ table_minutes=[\d.]+"
     assert re.fullmatch(pattern, last), last
+
+
+def test_without_jsonschema_and_pandera_profiles_and_the_table_load_with_a_note(
+    monkeypatch, capsys, data_root
+) -> None:
+    """A GPU machine may lack both (benchmarks/device_check.sh): the checks are skipped, each
+    said once on stderr, and everything else works."""
+    import sys
+
+    from isdarts._optional import optional
+    from isdarts.bench import nb201
+    from isdarts.config import profiles
+    from isdarts.spaces.nb201.profile import load_profile
+
+    monkeypatch.setitem(sys.modules, "jsonschema", None)  # import raises ImportError
+    monkeypatch.setitem(sys.modules, "pandera", None)
+    for cached in (optional, profiles._validator_class, nb201._schema):
+        cached.cache_clear()
+    try:
+        assert load_profile("smoke").name == "smoke"
+        assert load_profile("cpu").cells_per_stage == 5
+        table = nb201.validate_table(nb201.pd.read_csv(data_root / "nb201" / nb201.TABLE_NAME),
+                                     "table.csv")  # fmt: skip
+        assert len(table) == 15625
+        err = capsys.readouterr().err
+        assert err.count("isdarts: jsonschema is not installed") == 1, err
+        assert err.count("isdarts: pandera is not installed") == 1, err
+    finally:
+        for cached in (optional, profiles._validator_class, nb201._schema):
+            cached.cache_clear()

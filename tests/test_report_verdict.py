@@ -14,7 +14,7 @@ from isdarts.report.verdict import collapsed, method_verdict, parameter_free_edg
 
 ALL_SKIP = "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|"
 CELL_9930 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
-COMMITTED = (str(REPO / "reports/cpu/runs.csv"), str(REPO / "reports/cpu/summary.csv"))
+COMMITTED = (str(REPO / "reports/cpu-n1/runs.csv"), str(REPO / "reports/cpu-n1/summary.csv"))
 
 
 def _runs(method: str, cells: list[tuple[str, list[float]]]) -> pd.DataFrame:

@@ -11,13 +11,13 @@ from snakemake_helpers import REPO, job_counts, snakemake
 from isdarts.report.published import load_published
 from isdarts.report.scale import chosen_rung, load_rungs, rung_summary, scale_table
 
-CPU_RUNS = REPO / "reports" / "cpu" / "runs.csv"
-CPU_PROFILE = REPO / "config" / "profiles" / "cpu.yaml"
+CPU_RUNS = REPO / "reports" / "cpu-n1" / "runs.csv"
+CPU_PROFILE = REPO / "config" / "profiles" / "cpu-n1.yaml"
 
 
 def _rung(tmp_path, name: str, cells: int, minutes: float):
-    """A second rung: the committed cpu runs relabelled, at ``cells`` cells per stage and
-    searches of ``minutes`` each."""
+    """A rung: the committed cpu-n1 runs (made when that profile was named cpu) relabelled, at
+    ``cells`` cells per stage and searches of ``minutes`` each."""
     text = CPU_PROFILE.read_text().replace("cells_per_stage: 1 ", f"cells_per_stage: {cells} ")
     prof = tmp_path / f"{name}.yaml"
     prof.write_text(text)
@@ -30,15 +30,16 @@ def _rung(tmp_path, name: str, cells: int, minutes: float):
 
 
 def test_the_rule_picks_the_cheapest_deep_rung_within_the_budget(tmp_path) -> None:
+    shallow = _rung(tmp_path, "shallow", 1, 5.0)  # 15 min, but 1 cell per stage
     cheap = _rung(tmp_path, "deep-cheap", 5, 10.0)  # 3 x (10 + 10) / 2 = 30 min
     slow = _rung(tmp_path, "deep-slow", 5, 12.5)  # 37.5 min: over 35
-    rungs = load_rungs([CPU_RUNS, cheap[0], slow[0]], [CPU_PROFILE, cheap[1], slow[1]])
+    rungs = load_rungs([shallow[0], cheap[0], slow[0]], [shallow[1], cheap[1], slow[1]])
     table = scale_table(rungs)
-    assert len(table) == 18 and set(table["rung"]) == {"cpu", "deep-cheap", "deep-slow"}
+    assert len(table) == 18 and set(table["rung"]) == {"shallow", "deep-cheap", "deep-slow"}
     assert (table["parameter_free_edges"] >= table["skip_edges"]).all()
     summary = rung_summary(table)
     choice, projected = chosen_rung(rungs, summary)
-    assert choice == "deep-cheap"  # cpu is cheaper but has 1 cell per stage
+    assert choice == "deep-cheap"  # shallow is cheaper but has 1 cell per stage
     assert projected["deep-cheap"] == pytest.approx(30.0)
     assert projected["deep-slow"] == pytest.approx(37.5)
     only_slow = [r for r in rungs if r.name != "deep-cheap"]
@@ -46,11 +47,12 @@ def test_the_rule_picks_the_cheapest_deep_rung_within_the_budget(tmp_path) -> No
 
 
 def test_scale_report_writes_readme_table_and_figure(tmp_path) -> None:
+    shallow = _rung(tmp_path, "shallow", 1, 5.0)
     deep = _rung(tmp_path, "deep", 5, 10.0)
     out = tmp_path / "scale"
     res = isdarts(
         "scale-report",
-        *("--runs", str(CPU_RUNS), str(deep[0]), "--profiles", str(CPU_PROFILE), str(deep[1])),
+        *("--runs", str(shallow[0]), str(deep[0]), "--profiles", str(shallow[1]), str(deep[1])),
         *("--published", str(PUBLISHED), "--out", str(out)),
     )
     assert res.returncode == 0, res.stderr
@@ -58,7 +60,7 @@ def test_scale_report_writes_readme_table_and_figure(tmp_path) -> None:
     assert "**Rung picked: deep.**" in readme and "stated before the runs" in readme
     assert (out / "scale.png").read_bytes()[:4] == b"\x89PNG"
     table = pd.read_csv(out / "scale.csv")
-    assert list(table["rung"].unique()) == ["cpu", "deep"]
+    assert list(table["rung"].unique()) == ["shallow", "deep"]
     assert load_published(PUBLISHED)  # the reference lines' source parses
 
 
@@ -69,7 +71,7 @@ def test_scale_report_refuses_a_runs_table_of_another_profile(tmp_path) -> None:
         *("--runs", str(deep[0]), "--profiles", str(CPU_PROFILE)),
         *("--published", str(PUBLISHED), "--out", str(tmp_path / "s")),
     )
-    one_line_error(res, "runs of profile(s) ['deep'], expected cpu")
+    one_line_error(res, "runs of profile(s) ['deep'], expected cpu-n1")
 
 
 def test_a_config_with_a_profile_list_runs_every_rung_and_the_scale_report(
