@@ -110,22 +110,23 @@ def test_deleting_one_run_reruns_only_that_run_and_the_aggregation(smoke, data_r
 
 
 def test_interrupted_search_leaves_no_finished_looking_output(tmp_path, data_root):
-    target = "results/smoke/nb201/isdarts/cifar10/seed0/result.json"
+    # the cpu profile: its epochs take seconds, so the interrupt lands long before the last one
+    # (a smoke search could finish first: it did in a clean-clone CI run)
+    target = "results/cpu/nb201/isdarts/cifar10/seed0/result.json"
+    cpu = ("profile=cpu",)
     proc = subprocess.Popen(
-        snakemake_cmd(tmp_path, data_root, target),
+        snakemake_cmd(tmp_path, data_root, target, config=cpu),
         cwd=tmp_path,
         env=env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    log = tmp_path / "results" / "smoke" / "nb201" / "isdarts" / "cifar10" / "seed0" / "log.jsonl"
+    log = tmp_path / "results" / "cpu" / "nb201" / "isdarts" / "cifar10" / "seed0" / "log.jsonl"
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and proc.poll() is None:
-            # the first epoch's line: the smoke search's other epochs take about a second
-            # on a quiet machine, time enough for the interrupt to land before the last one
-            if log.is_file() and log.read_text().strip():
+            if log.is_file() and log.read_text().strip():  # the first epoch's line
                 break
             time.sleep(0.05)
         assert proc.poll() is None, "the search finished before it could be interrupted"
@@ -136,7 +137,7 @@ def test_interrupted_search_leaves_no_finished_looking_output(tmp_path, data_roo
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
     assert not (tmp_path / target).exists()
-    planned = job_counts(snakemake(tmp_path, data_root, "-n", target).stdout)
+    planned = job_counts(snakemake(tmp_path, data_root, "-n", target, config=cpu).stdout)
     assert planned.get("search") == 1
 
 
