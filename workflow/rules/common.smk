@@ -59,7 +59,7 @@ REPORT = "/".join(
 )
 DARTS_REPORT = f"{REPORT}/darts"
 # The scale study (a list of run profiles): the runs of every profile side by side.
-SCALE_REPORT = "reports/scale"
+SCALE_REPORT = f"reports/{config.get('study', 'scale')}"
 # The DARTS-space search is on CIFAR-10 only (the paper's; `datasets` is NAS-Bench-201's).
 DARTS_DATASET = "cifar10"
 FIGURES = ("accuracy", "ops", "importance", "alphas")
