@@ -16,7 +16,7 @@ RUN_PROFILE = $(shell $(PY) -c "import yaml; p = yaml.safe_load(open('$(CONFIG)'
 # One HTML report per config (config/config.yaml and config/darts.yaml share the `cpu` profile).
 REPORT_HTML = reports/$(RUN_PROFILE)/report-$(notdir $(basename $(CONFIG))).html
 
-.PHONY: test test-slurm reproduce baselines scale install lint lint-workflow clean-results
+.PHONY: test test-slurm reproduce baselines scale verify install lint lint-workflow clean-results
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,14 @@ test: $(STAMP)
 test-slurm: $(STAMP)
 	$(PY) -m isdarts data prepare cifar10 nb201
 	$(PY) -m pytest -q tests/cluster
+
+# Rerun one committed search of REPORT on the CPU and compare its log with the committed one
+# (timings ignored): prints `identical` or the first epoch and key that differ, exit status 0/1.
+# VERIFY_ARGS: --method M --seed K --dataset D (default: the report's first method, seed 0).
+REPORT ?= reports/cpu
+VERIFY_ARGS ?=
+verify: $(STAMP)
+	$(PY) -m isdarts verify $(REPORT) $(VERIFY_ARGS)
 
 # Every NAS-Bench-201 method of the harness at the cpu-n1 profile, 3 seeds (hours on 2 cores):
 # the report lands in reports/cpu-n1/baselines/.

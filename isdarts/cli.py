@@ -26,6 +26,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from isdarts import verify as verify_cli
 from isdarts.bench import cli as bench_cli
 from isdarts.bench import surrogate_cli
 from isdarts.config import profiles
@@ -41,7 +42,16 @@ from isdarts.train.profile import TrainProfile
 
 # In help order. A verb module's own imports are light (torch and friends are imported by the
 # handlers), so an import error here is a bug to see, not a verb to hide.
-VERBS = (data_cli, bench_cli, search_cli, train_cli, genotype_cli, surrogate_cli, report_cli)
+VERBS = (
+    data_cli,
+    bench_cli,
+    search_cli,
+    train_cli,
+    genotype_cli,
+    surrogate_cli,
+    report_cli,
+    verify_cli,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

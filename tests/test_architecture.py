@@ -31,6 +31,7 @@ def test_every_verb_is_registered() -> None:
         "darts-report",
         "darts-shrink",
         "scale-report",
+        "verify",
     }
 
 

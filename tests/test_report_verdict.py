@@ -9,54 +9,71 @@ import pandas as pd
 import pytest
 from cli_helpers import PUBLISHED, REPO, isdarts, one_line_error
 
+from isdarts.report.criteria import load_criteria
 from isdarts.report.published import load_published
-from isdarts.report.verdict import collapsed, method_verdict, parameter_free_edges, verdict_lines
+from isdarts.report.verdict import method_verdict, verdict_lines
 
 ALL_SKIP = "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|"
 CELL_9930 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
 COMMITTED = (str(REPO / "reports/cpu-n1/runs.csv"), str(REPO / "reports/cpu-n1/summary.csv"))
+DECIDED = "0.5000 0.5000 0.5000 0.5000 0.5000 0.5000"  # every edge far above the margin
+UNIFORM = "0.0020 0.0010 0.0030 0.0010 0.0040 0.0020"  # the cpu profile's DARTS weights
 
 
-def _runs(method: str, cells: list[tuple[str, list[float]]]) -> pd.DataFrame:
+def _runs(method: str, cells: list[tuple[str, list[float]]], margins=None) -> pd.DataFrame:
     cols = ["cifar10_valid", "cifar10_test", "cifar100_valid", "cifar100_test"]
     cols += ["imagenet16_valid", "imagenet16_test"]
     rows = [
         {"space": "nb201", "method": method, "dataset": "cifar10", "seed": s, "arch": a}
         | dict(zip(cols, v, strict=True))
+        | {"margins": margins}
         for s, (a, v) in enumerate(cells)
     ]
     return pd.DataFrame(rows)
 
 
-def test_collapse_is_the_test_threshold_or_four_parameter_free_edges() -> None:
-    assert parameter_free_edges(ALL_SKIP) == 6 and collapsed(ALL_SKIP, 93.0)
-    assert parameter_free_edges(CELL_9930) == 1 and not collapsed(CELL_9930, 94.36)
-    assert collapsed(CELL_9930, 79.9)
+def test_collapse_is_counted_in_two_kinds() -> None:
+    crit = load_criteria()
+    assert crit.parameter_free(ALL_SKIP) == 6 and crit.structural_collapse(ALL_SKIP)
+    assert not crit.accuracy_collapse(93.0) and crit.collapsed(ALL_SKIP, 93.0)
+    assert not crit.collapsed(ALL_SKIP, 93.0, "accuracy")
+    assert crit.parameter_free(CELL_9930) == 1 and not crit.collapsed(CELL_9930, 94.36)
+    assert crit.collapsed(CELL_9930, 79.9, "accuracy")
+    assert not crit.collapsed(CELL_9930, 79.9, "structural")
 
 
 def test_verdict_says_whether_the_published_collapse_and_cell_came_back() -> None:
+    crit = load_criteria()
     published = load_published(PUBLISHED)
     rows = {r.ours: r for r in published if r.space == "nb201"}
     v9930 = [91.55, 94.36, 73.49, 73.51, 46.37, 46.34]
-    darts = _runs("darts", [(ALL_SKIP, [39.77, 54.30, 15.03, 15.61, 16.43, 16.32])] * 2)
-    line = method_verdict(darts, "cifar10", rows["darts"])
-    assert "54.30" in line and "reproduced in 2 of 2 runs" in line
-    fine = _runs("darts", [(CELL_9930, v9930)])
-    assert "**not reproduced** (0 of 1 runs collapsed)" in method_verdict(
-        fine, "cifar10", rows["darts"]
+    skip = [39.77, 54.30, 15.03, 15.61, 16.43, 16.32]
+    darts = _runs("darts", [(ALL_SKIP, skip)] * 2, DECIDED)
+    line = method_verdict(darts, "cifar10", rows["darts"], crit)
+    assert "54.30" in line and "***reproduced***" in line
+    assert "accuracy collapse in 2, structural collapse in 2" in line
+    # the same cells from weights that never left uniform: undecided, not reproduced
+    line = method_verdict(
+        _runs("darts", [(ALL_SKIP, skip)] * 2, UNIFORM), "cifar10", rows["darts"], crit
     )
+    assert "***undecided***" in line and "2 undecided" in line
+    fine = _runs("darts", [(CELL_9930, v9930)], DECIDED)
+    assert "***not reproduced***" in method_verdict(fine, "cifar10", rows["darts"], crit)
     ours = _runs("isdarts", [(CELL_9930, v9930), (CELL_9930, [90.0, 93.0, 70, 70, 40, 40])])
-    line = method_verdict(ours, "cifar10", rows["isdarts"])
-    assert "1 of 2 found the published cell" in line and "0 of 2 collapsed" in line
-    assert "no published row" in method_verdict(ours, "cifar10", None)
+    line = method_verdict(ours, "cifar10", rows["isdarts"], crit)
+    assert "1 of 2 found the published cell" in line and "accuracy collapse in 0" in line
+    assert "no published row" in method_verdict(ours, "cifar10", None, crit)
 
 
 def test_the_committed_report_verdict_reads_its_runs() -> None:
     runs = pd.read_csv(COMMITTED[0])
-    lines = verdict_lines(runs, load_published(PUBLISHED))
-    assert len(lines) == runs.groupby(["dataset", "method"]).ngroups
+    lines = verdict_lines(runs, load_published(PUBLISHED), load_criteria())
+    pairs = runs.groupby(["dataset", "method"]).ngroups
+    assert len(lines) == pairs + 1  # and the paired IS-DARTS - DARTS difference
     darts_test = runs[runs.method == "darts"]["cifar10_test"].mean()
-    assert any(f"{darts_test:.2f}" in line and "not reproduced" in line for line in lines)
+    # a table written before the evidence columns: no margins, so every run counts as decisive
+    assert any(f"{darts_test:.2f}" in line and "***not reproduced***" in line for line in lines)
+    assert "paired over seeds 0, 1, 2" in lines[-1]
 
 
 def test_report_writes_the_html_page_with_the_verdict_and_every_row(tmp_path) -> None:

@@ -8,6 +8,7 @@ import pytest
 from cli_helpers import PUBLISHED, isdarts, one_line_error
 from snakemake_helpers import REPO, job_counts, snakemake
 
+from isdarts.report.criteria import load_criteria
 from isdarts.report.published import load_published
 from isdarts.report.scale import chosen_rung, load_rungs, rung_summary, scale_table
 
@@ -34,7 +35,7 @@ def test_the_rule_picks_the_cheapest_deep_rung_within_the_budget(tmp_path) -> No
     cheap = _rung(tmp_path, "deep-cheap", 5, 10.0)  # 3 x (10 + 10) / 2 = 30 min
     slow = _rung(tmp_path, "deep-slow", 5, 12.5)  # 37.5 min: over 35
     rungs = load_rungs([shallow[0], cheap[0], slow[0]], [shallow[1], cheap[1], slow[1]])
-    table = scale_table(rungs)
+    table = scale_table(rungs, load_criteria())
     assert len(table) == 18 and set(table["rung"]) == {"shallow", "deep-cheap", "deep-slow"}
     assert (table["parameter_free_edges"] >= table["skip_edges"]).all()
     summary = rung_summary(table)

@@ -23,7 +23,7 @@ from isdarts._io import atomic_write, read_json
 from isdarts.bench import COLUMNS
 from isdarts.config.methods import METHODS
 from isdarts.errors import IsdartsError
-from isdarts.report.evaluate import CARRIED, COST_COLUMNS, cell_cost
+from isdarts.report.evaluate import CARRIED, COST_COLUMNS, EVIDENCE_COLUMNS, cell_cost
 from isdarts.report.mdtext import data_source_label
 from isdarts.report.published import PublishedRow, match, optimum
 from isdarts.report.tables import NB201_RUNS, check_frame
@@ -42,6 +42,7 @@ RUN_COLUMNS = [
     *COST_COLUMNS,  # params_m, flops_m: absent in evaluations written before them
     *CARRIED,  # the provenance an evaluation copies from result.json
     "table",
+    *EVIDENCE_COLUMNS,  # absent in evaluations written before them
 ]
 SUMMARY_COLUMNS = [
     *KEYS,

@@ -67,12 +67,16 @@ def _figures(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from isdarts.report.criteria import load_criteria
     from isdarts.report.markdown import write_report
     from isdarts.report.published import load_published
 
     outputs = {"--out": args.out, "--wide": args.wide, "--tex": args.tex, "--html": args.html}
-    check_outputs(outputs, [args.runs, args.summary, args.published, *args.figures])
+    check_outputs(
+        outputs, [args.runs, args.summary, args.published, *args.figures, *_given(args.criteria)]
+    )
     published = load_published(args.published)
+    criteria = load_criteria(args.criteria)
     if args.run_files is not None:
         from isdarts.report.runfiles import copy_run_files
 
@@ -80,14 +84,16 @@ def _report(args: argparse.Namespace) -> int:
             raise IsdartsError("--run-files: expected the runs to copy (--results RESULT...)")
         for folder in copy_run_files(args.results, args.run_files):
             print(f"wrote {folder}")
-    path = write_report(args.runs, args.summary, published, args.figures, args.out)
+    path = write_report(args.runs, args.summary, published, args.figures, args.out, criteria)
     print(f"wrote {path}")
     if args.wide is not None or args.tex is not None or args.html is not None:
         from isdarts.report.exports import write_exports
         from isdarts.report.tables import read_tables
 
         runs, _ = read_tables(args.runs, args.summary, "nb201")
-        for path in write_exports(args.summary, published, args.wide, args.tex, args.html, runs):
+        for path in write_exports(
+            args.summary, published, args.wide, args.tex, args.html, runs, criteria
+        ):
             print(f"wrote {path}")
     return 0
 
@@ -162,11 +168,27 @@ def _scale_report(args: argparse.Namespace) -> int:
             "scale.csv": out / "scale.csv",
             "scale.png": out / "scale.png",
         },
-        [*args.runs, *args.profiles, args.published],
+        [*args.runs, *args.profiles, args.published, *_given(args.criteria)],
     )
-    for path in write_scale_report(args.runs, args.profiles, load_published(args.published), out):
+    from isdarts.report.criteria import load_criteria
+
+    criteria = load_criteria(args.criteria)
+    published = load_published(args.published)
+    for path in write_scale_report(args.runs, args.profiles, published, out, criteria, args.study):
         print(f"wrote {path}")
     return 0
+
+
+def _given(path: str | None) -> list[str]:
+    return [] if path is None else [path]
+
+
+def _criteria_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--criteria",
+        type=path_arg,
+        help="the verdicts' criteria (default: the repository's config/criteria.yaml)",
+    )
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -184,6 +206,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     sc.add_argument(
         "--out", required=True, type=path_arg, help="folder: README.md, scale.csv, scale.png"
     )
+    sc.add_argument(
+        "--study",
+        choices=("scale", "regime"),
+        default="scale",
+        help="scale: the default profile's rule; regime: the DARTS regime study's (config/regime.yaml)",
+    )
+    _criteria_arg(sc)
     sc.set_defaults(func=_scale_report)
 
 
@@ -283,6 +312,7 @@ def _add_nb201(subparsers: argparse._SubParsersAction) -> None:
         type=path_arg,
         help="also the verdict and the table as an HTML page (the Snakemake report shows it)",
     )
+    _criteria_arg(rp)
     rp.set_defaults(func=_report)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from isdarts._io import parse_json, read_json, write_json_atomic
 from isdarts.bench import COLUMNS, Benchmark
 from isdarts.bench.cost import network_cost
+from isdarts.bench.evidence import RANK_KEYS, cell_ranks, log_evidence
 from isdarts.config.documents import check_document
 from isdarts.errors import IsdartsError
 from isdarts.spaces.darts.names import genotype_from_dict
@@ -37,6 +38,24 @@ CARRIED = (
     "torch_version",
     "isdarts_version",
     "benchmark_format",
+)
+
+
+# The evidence behind the cell (isdarts.bench.evidence), as runs table columns: the weights'
+# margins (per edge, space-separated, and their minimum and median), entropy and travel (means
+# over edges), IS-DARTS' shrink gaps (per step "epoch: gap per edge", and their minimum), the
+# supernet's final training and held-out accuracy, the cell's rank and top share per data set.
+EVIDENCE_COLUMNS = (
+    "supernet_train_acc",
+    "supernet_heldout_acc",
+    "margins",
+    "margin_min",
+    "margin_median",
+    "entropy_mean",
+    "travel_mean",
+    "shrink_gaps",
+    "shrink_gap_min",
+    *(f"{k}_{d}" for d in RANK_KEYS.values() for k in ("rank", "top_pct")),
 )
 
 
@@ -121,7 +140,41 @@ def evaluate(run: str | os.PathLike, bench: Benchmark) -> dict[str, Any]:
     record.update(cell_cost(row["arch"]))
     record.update({k: result.get(k) for k in CARRIED})
     record["table"] = str(bench.path) if bench.path is not None else None
+    record.update(evidence_columns(run, result, bench))
     return record
+
+
+def evidence_columns(run, result: dict[str, Any], bench: Benchmark) -> dict[str, Any]:
+    """The runs table's evidence of one search, computed from its log (so that runs searched
+    before ``result.json`` carried ``evidence`` have it too) and checked against the evidence in
+    ``result.json`` where there is one; the held-out accuracy exists only there."""
+    ev = log_evidence(load_log(run, result))
+    stored = result.get("evidence")
+    if isinstance(stored, dict):
+        for key in ("supernet_train_acc", "margins"):
+            if stored.get(key) != ev[key]:
+                raise IsdartsError(
+                    f"{result_path(run)}: evidence.{key} {stored.get(key)!r} disagrees with "
+                    f"log.jsonl ({ev[key]!r}): not this search's log?"
+                )
+    heldout = stored.get("supernet_heldout_acc") if isinstance(stored, dict) else None
+    steps = ev["shrink_gaps"] or []
+    return {
+        "supernet_train_acc": ev["supernet_train_acc"],
+        "supernet_heldout_acc": heldout,
+        "margins": None if ev["margins"] is None else " ".join(f"{m:.4f}" for m in ev["margins"]),
+        **{k: ev[k] for k in ("margin_min", "margin_median", "entropy_mean", "travel_mean")},
+        "shrink_gaps": "; ".join(
+            f"{s['epoch']}: " + " ".join(_gap(g) for g in s["gaps"]) for s in steps
+        )
+        or None,
+        "shrink_gap_min": ev["shrink_gap_min"],
+        **cell_ranks(bench, result["arch"]),
+    }
+
+
+def _gap(gap: float | str | None) -> str:
+    return "-" if gap is None else "inf" if gap == "inf" else f"{gap:.3g}"
 
 
 def write_evaluation(

@@ -21,6 +21,7 @@ import pandas as pd
 
 from isdarts._io import atomic_write
 from isdarts.bench import COLUMNS
+from isdarts.report.criteria import Criteria, load_criteria
 from isdarts.report.mdtext import method_label
 from isdarts.report.published import PublishedRow, interleave
 from isdarts.report.tables import TABLES, check_summary_rows, read_csv
@@ -201,6 +202,7 @@ def write_exports(
     tex: str | os.PathLike | None = None,
     page: str | os.PathLike | None = None,
     runs: pd.DataFrame | None = None,
+    criteria: Criteria | None = None,
 ) -> list[Path]:
     """Read ``summary_csv`` (checked) and write the wide CSV, the LaTeX table and the HTML
     page (with the verdict from ``runs``) atomically; each may be None. Returns the paths
@@ -215,7 +217,9 @@ def write_exports(
         written.append(atomic_write(tex, lambda p: p.write_text(text, encoding="utf-8")))
     if page is not None:
         profile = "" if runs is None else f", `{runs['profile'].iloc[0]}` run profile"
-        verdict = [] if runs is None else verdict_lines(runs, published)
+        verdict = (
+            [] if runs is None else verdict_lines(runs, published, criteria or load_criteria())
+        )
         doc = html_page(rows, verdict, f"NAS-Bench-201 reproduction{profile}".replace("`", ""))
         written.append(atomic_write(page, lambda p: p.write_text(doc, encoding="utf-8")))
     return written

@@ -22,7 +22,7 @@ import pandera.pandas as pa
 from isdarts.bench import COLUMNS
 from isdarts.config.seeds import MAX_SEED
 from isdarts.errors import IsdartsError
-from isdarts.report.evaluate import CARRIED, COST_COLUMNS
+from isdarts.report.evaluate import CARRIED, COST_COLUMNS, EVIDENCE_COLUMNS
 from isdarts.spaces.darts.names import PRIMITIVES, parse_darts_text
 from isdarts.spaces.nb201.names import parse
 
@@ -97,6 +97,32 @@ _OPTIONAL_TEXT = {
 }
 NB201_CELL = "a NAS-Bench-201 cell string |op~0|+|op~0|op~1|+|op~0|op~1|op~2|"
 
+
+def _optional(column: pa.Column) -> pa.Column:
+    return pa.Column(
+        column.dtype, checks=column.checks, coerce=column.coerce, nullable=True, required=False
+    )
+
+
+_MARGINS = pa.Column(
+    checks=pa.Check.str_matches(
+        r"^[01]\.\d+( [01]\.\d+){5}$", error="6 margins in 0..1 separated by spaces"
+    )
+)
+_EVIDENCE = {
+    "supernet_train_acc": _percent(),
+    "supernet_heldout_acc": _percent(),
+    "margins": _MARGINS,
+    "margin_min": _number(0, 1),
+    "margin_median": _number(0, 1),
+    "entropy_mean": _number(0),
+    "travel_mean": _number(0),
+    "shrink_gaps": _text("shrink steps 'epoch: gap per edge' separated by '; '"),
+    "shrink_gap_min": _number(),
+    **{f"rank_{d}": _int(1, NB201_INDICES) for d in ("c10", "c100", "in16")},
+    **{f"top_pct_{d}": _percent() for d in ("c10", "c100", "in16")},
+}
+
 NB201_RUNS = pa.DataFrameSchema(
     {
         "space": _choice(("nb201",)),
@@ -126,6 +152,9 @@ NB201_RUNS = pa.DataFrameSchema(
         "epochs": _int(1),
         "wall_seconds": _number(0),
         **_OPTIONAL_TEXT,
+        # The evidence behind the cell (isdarts.report.evaluate.EVIDENCE_COLUMNS): optional and
+        # nullable, as tables written before it have none and IS-DARTS has no weights' margins.
+        **{c: _optional(_EVIDENCE[c]) for c in EVIDENCE_COLUMNS},
     },
     name="NAS-Bench-201 runs table",
 )

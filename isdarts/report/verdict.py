@@ -1,13 +1,10 @@
-"""The verdict a NAS-Bench-201 report opens with, written from the numbers: per method, how
-its runs compare with the published row, whether the published collapse (or the published
-cell) came back, with the counts behind each word.
-
-A search **collapsed** when its final cell scores below ``COLLAPSE_TEST`` % on the search data
-set's test column or has at least ``COLLAPSE_EDGES`` of its 6 edges parameter-free (``none``,
-``skip_connect``, ``avg_pool_3x3``): the published first-order DARTS runs all ended in the
-all-skip cell (54.30 % CIFAR-10 test). A run **found the published cell** when its six benchmark
-accuracies equal the published row's to the row's two decimals (a row with one cell behind it:
-no std, or a std of 0 everywhere).
+"""The verdict a NAS-Bench-201 report opens with, applied from the criteria stated before the
+runs (``config/criteria.yaml``, :mod:`isdarts.report.criteria`): per published row that our
+runs reproduce, *reproduced*, *not reproduced* or *undecided*, with the criterion in words and
+the counts behind it; the 95 % interval of each mean and of the paired IS-DARTS - DARTS
+difference; the two kinds of collapse counted apart; how many runs found the published cell
+(a row with one cell behind it: no std, or a std of 0 everywhere: its six accuracies equal to
+the row's two decimals).
 """
 
 from __future__ import annotations
@@ -17,32 +14,19 @@ import math
 import pandas as pd
 
 from isdarts.bench import COLUMNS
+from isdarts.report.criteria import Criteria, paired, row_verdict, t_interval
 from isdarts.report.mdtext import method_label
 from isdarts.report.published import PublishedRow, match
 
-COLLAPSE_TEST = 80.0
-COLLAPSE_EDGES = 4
-PARAMETER_FREE = ("none", "skip_connect", "avg_pool_3x3")
 TEST_COLUMN = {
     "cifar10": "cifar10_test",
     "cifar100": "cifar100_test",
     "ImageNet16-120": "imagenet16_test",
 }
 TEST_NAME = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "ImageNet16-120": "ImageNet16-120"}
-DEFINITION = (
-    f"collapsed = final cell below {COLLAPSE_TEST:.0f} % test accuracy or with at least "
-    f"{COLLAPSE_EDGES} of its 6 edges parameter-free ({', '.join(PARAMETER_FREE)})"
-)
-
-
-def parameter_free_edges(arch: str) -> int:
-    """How many of a cell string's 6 edges hold a parameter-free op."""
-    ops = [part.split("~")[0] for part in arch.split("|") if "~" in part]
-    return sum(op in PARAMETER_FREE for op in ops)
-
-
-def collapsed(arch: str, test_acc: float) -> bool:
-    return test_acc < COLLAPSE_TEST or parameter_free_edges(arch) >= COLLAPSE_EDGES
+# The pair whose paired difference the verdict gives (the paper's method against the collapse
+# it fixes), over the seeds both have.
+PAIR = ("isdarts", "darts")
 
 
 def _one_cell(row: PublishedRow) -> bool:
@@ -58,37 +42,76 @@ def _found(runs: pd.DataFrame, row: PublishedRow) -> int:
     return sum(same)
 
 
-def method_verdict(runs: pd.DataFrame, dataset: str, row: PublishedRow | None) -> str:
-    """One line for one method's runs on one search data set."""
+def collapse_counts(runs: pd.DataFrame, dataset: str, crit: Criteria) -> tuple[int, int, int]:
+    """(accuracy collapses, structural collapses, undecided runs) among ``runs``."""
+    test = runs[TEST_COLUMN[dataset]].astype(float)
+    margins = runs["margins"] if "margins" in runs else [None] * len(runs)
+    acc = sum(crit.accuracy_collapse(t) for t in test)
+    struct = sum(crit.structural_collapse(str(a)) for a in runs["arch"])
+    undecided = sum(not crit.decisive(m) for m in margins)
+    return acc, struct, undecided
+
+
+def method_verdict(
+    runs: pd.DataFrame, dataset: str, row: PublishedRow | None, crit: Criteria
+) -> str:
+    """One bullet for one method's runs on one search data set."""
     method = str(runs["method"].iloc[0])
-    test = TEST_COLUMN[dataset]
-    acc = runs[test].astype(float)
+    column = TEST_COLUMN[dataset]
     n = len(runs)
-    k = sum(collapsed(str(a), float(t)) for a, t in zip(runs["arch"], acc, strict=True))
-    ours = f"{acc.mean():.2f}" + (f" ± {acc.std():.2f}" if n > 1 else "")
+    acc, struct, undecided = collapse_counts(runs, dataset, crit)
+    mean = t_interval(runs[column].values, crit.level)
     seeds = f"{n} seed{'s' * (n != 1)}"
-    head = f"**{method_label(method)}**: {ours} % {TEST_NAME[dataset]} test over {seeds}"
+    facts = (
+        f"{mean.text(crit.level)} % {TEST_NAME[dataset]} test over {seeds}; "
+        f"accuracy collapse in {acc}, structural collapse in {struct}, "
+        f"undecided weights in {undecided} of {n} runs"
+    )
+    label = f"**{method_label(method)}**"
     if row is None:
-        return f"{head} (no published row); {k} of {n} collapsed."
-    pub = row.mean[test]
-    gap = f"{acc.mean() - pub:+.2f} against the published {pub:.2f}"
-    if pub < COLLAPSE_TEST:
-        result = (
-            f"the published collapse is reproduced in {k} of {n} runs"
-            if k
-            else f"the published collapse is **not reproduced** (0 of {n} runs collapsed)"
-        )
-        return f"{head}, {gap}: {result}."
-    text = f"{head}, {gap}; {k} of {n} collapsed"
-    if _one_cell(row):
-        text += f"; {_found(runs, row)} of {n} found the published cell"
-    return text + "."
+        return f"- {label}: no published row. {facts}."
+    facts += f"; {mean.mean - row.mean[column]:+.2f} against the published {row.mean[column]:.2f}"
+    if _one_cell(row) and row.mean[column] >= crit.accuracy_below:
+        facts += f"; {_found(runs, row)} of {n} found the published cell"
+    test = crit.rows.get(row.id)
+    if test is None:
+        return f"- {label} — *undecided* (no criterion for row `{row.id}`). {facts}."
+    verdict = row_verdict(runs, column, row.mean[column], test, crit)
+    return (
+        f"- {label} — ***{verdict.word}*** ({verdict.reason}). {facts}. Criterion: {verdict.rule}."
+    )
 
 
-def verdict_lines(runs: pd.DataFrame, published: list[PublishedRow]) -> list[str]:
-    """Markdown bullets: one per (search data set, method) of ``runs``, in the runs' order."""
+def pair_line(runs: pd.DataFrame, dataset: str, crit: Criteria) -> str | None:
+    """The paired difference of :data:`PAIR` over the seeds both have, if both ran."""
+    a, b = (runs[runs["method"] == m] for m in PAIR)
+    if a.empty or b.empty:
+        return None
+    diff = paired(a, b, TEST_COLUMN[dataset], crit.level)
+    if diff is None:
+        return None
+    seeds = sorted(set(a["seed"]) & set(b["seed"]))
+    return (
+        f"- {method_label(PAIR[0])} − {method_label(PAIR[1])}, paired over seeds "
+        f"{', '.join(map(str, seeds))}: {diff.text(crit.level)} points of {TEST_NAME[dataset]} "
+        "test accuracy."
+    )
+
+
+def verdict_lines(runs: pd.DataFrame, published: list[PublishedRow], crit: Criteria) -> list[str]:
+    """Markdown bullets: one per (search data set, method) of ``runs``, in the runs' order, then
+    the paired difference per search data set."""
     lines = []
     for (space, dataset, method), part in runs.groupby(["space", "dataset", "method"], sort=False):
         row = match(published, str(space), str(method), str(dataset))
-        lines.append(f"- {method_verdict(part, str(dataset), row)}")
+        lines.append(method_verdict(part, str(dataset), row, crit))
+    for dataset, part in runs.groupby("dataset", sort=False):
+        line = pair_line(part, str(dataset), crit)
+        if line:
+            lines.append(line)
     return lines
+
+
+def definitions(crit: Criteria) -> str:
+    """The definitions the verdict uses, one paragraph."""
+    return f"{crit.decisive_words}; {crit.collapse_words}."

@@ -6,10 +6,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from isdarts._io import path_arg
 from isdarts.config.methods import METHODS
 from isdarts.errors import IsdartsError
+
+if TYPE_CHECKING:
+    from isdarts.search.loop import SearchRequest
 
 DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
 SPACES = ("nb201", "darts")
@@ -43,10 +47,12 @@ def _print_darts(r: dict) -> None:
     print(f"  params_m {r['params_m']:.3f} at C=36, 20 cells; search {r['wall_seconds']:.0f} s")
 
 
-def _search(args: argparse.Namespace) -> int:
-    from isdarts.search.loop import SearchRequest, run_search
+def search_request(args: argparse.Namespace) -> SearchRequest:
+    """The search the parsed options of ``isdarts search`` ask for (``isdarts verify`` builds
+    its rerun through here too)."""
+    from isdarts.search.loop import SearchRequest
 
-    req = SearchRequest(
+    return SearchRequest(
         method=args.method,
         dataset=args.dataset,
         seed=args.seed,
@@ -57,7 +63,12 @@ def _search(args: argparse.Namespace) -> int:
         bench=args.bench,
         cuda_graphs=args.cuda_graphs,
     )
-    result = run_search(req)
+
+
+def _search(args: argparse.Namespace) -> int:
+    from isdarts.search.loop import run_search
+
+    result = run_search(search_request(args))
     (_print_darts if args.space == "darts" else _print_nb201)(result)
     return 0
 

@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from isdarts.bench import Benchmark
+from isdarts.bench.evidence import cell_ranks, log_evidence
 from isdarts.config import profiles, seeds
 from isdarts.config.baselines import BLOCKS
 from isdarts.data import load_dataset
@@ -33,6 +34,7 @@ from isdarts.run import engine
 from isdarts.run.device import select_device, set_threads
 from isdarts.run.folder import RunSpec
 from isdarts.search.graphed import graphable, train_epoch_graphed
+from isdarts.search.heldout import heldout_accuracy, heldout_index, heldout_loader
 from isdarts.search.methods import get_method
 from isdarts.search.step import train_epoch
 from isdarts.spaces.darts.adapter import DartsSpace
@@ -133,6 +135,9 @@ class SearchJob:
         ds = load_dataset(req.dataset, req.data_root)
         self.data_source = ds.source
         self.loaders = self.method.loaders(prof, ds, req.data_root, req.seed, self.device)
+        if req.space == "nb201":
+            idx = heldout_index(ds, req.data_root, self.loaders.train_index)
+            self.heldout = heldout_loader(ds, idx, prof, self.device)
         torch.manual_seed(seeds.init(req.seed))
         options = self.method.supernet_options(prof)
         self.net = self.space.supernet(ds.num_classes, **options).to(self.device)
@@ -223,19 +228,35 @@ class SearchJob:
         )
         return row, line
 
+    def evidence(self, state: dict[str, Any], arch: str) -> dict[str, Any]:
+        """What the cell rests on (:mod:`isdarts.bench.evidence`): the weights' margins, entropy
+        and travel, the shrink steps' score gaps, the supernet's final training accuracy and its
+        accuracy on held-out images (:mod:`isdarts.search.heldout`), the cell's ranks."""
+        return {
+            **log_evidence(state["log"]),
+            "supernet_heldout_acc": heldout_accuracy(
+                self.net, self.heldout, state["mask"], self.arch
+            ),
+            "heldout_images": len(self.heldout.images),
+            **cell_ranks(self.space.bench, arch),
+        }
+
     def result(self, state: dict[str, Any]) -> dict[str, Any]:
         req = self.req
+        cell = self.space.result(state)
+        evidence = {"evidence": self.evidence(state, cell["arch"])} if req.space == "nb201" else {}
         return {
             "space": req.space,
             "method": req.method,
             "dataset": req.dataset,
             "seed": req.seed,
             "profile": self.prof.name,
-            **self.space.result(state),
+            **cell,
             **engine.provenance(self, state, self.data_source),
             "order": self.prof.order,
             **numerics(self.device, self.graphs),
             "profile_settings": profiles.settings(self.prof),
+            **evidence,
         }
 
 

@@ -107,6 +107,11 @@ PROFILES = (
 PUBLISHED = repo_file(config["published"])
 if not PUBLISHED.is_file():
     raise WorkflowError(f"config published: {PUBLISHED} not found")
+# The verdicts' criteria, stated before the runs (config/criteria.yaml by default).
+CRITERIA = repo_file(config.get("criteria", "config/criteria.yaml"))
+if not CRITERIA.is_file():
+    raise WorkflowError(f"config criteria: {CRITERIA} not found")
+STUDY = config.get("study", "scale")
 SPACES = config["spaces"]
 # The methods of each space: the baselines but first-order DARTS run on NAS-Bench-201 only.
 METHODS = {

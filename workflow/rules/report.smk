@@ -65,6 +65,7 @@ rule report:
         runs=f"{REPORT}/runs.csv",
         summary=f"{REPORT}/summary.csv",
         published=PUBLISHED,
+        criteria=CRITERIA,
         figures=expand(
             f"{REPORT}/figures/{{name}}.png", name=FIGURES, allow_missing=True
         ),
@@ -102,7 +103,8 @@ rule report:
         runtime=5,
     shell:
         "python -m isdarts report --runs {input.runs} --summary {input.summary}"
-        " --published {input.published} --figures {input.figures} --out {output.readme}"
+        " --published {input.published} --criteria {input.criteria}"
+        " --figures {input.figures} --out {output.readme}"
         " --wide {output.wide} --tex {output.tex} --html {output.page}"
         " --results {input.results} --run-files {output.run_files} > {log} 2>&1"
 
@@ -113,6 +115,7 @@ rule scale_report:
         runs=[f"{REPORT.format(profile=p)}/runs.csv" for p in PROFILES],
         profiles=[run_profile_file(p) for p in PROFILES],
         published=PUBLISHED,
+        criteria=CRITERIA,
     output:
         readme=f"{SCALE_REPORT}/README.md",
         table=report(
@@ -128,7 +131,7 @@ rule scale_report:
             labels={"figure": "accuracy against compute"},
         ),
     log:
-        "logs/scale-report.log",
+        f"logs/{STUDY}-report.log",
     conda:
         "../envs/isdarts.yaml"
     threads: 1
@@ -137,6 +140,8 @@ rule scale_report:
         runtime=5,
     params:
         out=lambda wildcards, output: Path(output.readme).parent,
+        study="regime" if STUDY == "regime" else "scale",
     shell:
         "python -m isdarts scale-report --runs {input.runs} --profiles {input.profiles}"
-        " --published {input.published} --out {params.out} > {log} 2>&1"
+        " --published {input.published} --criteria {input.criteria} --study {params.study}"
+        " --out {params.out} > {log} 2>&1"

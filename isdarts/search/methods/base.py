@@ -40,6 +40,9 @@ from isdarts.spaces.importance import shrink_points
 class Loaders:
     train: BatchLoader
     valid: BatchLoader | None = None  # the architecture steps' data
+    # indices (into the data set's training images) of the weight steps' images: the held-out
+    # evaluation of the supernet (isdarts.search.heldout) leaves them out
+    train_index: np.ndarray | None = None
 
     def valid_batches(self, epoch: int) -> Iterator | None:
         """Valid batches for one epoch's architecture steps; a new pass (its own draws) starts
@@ -100,7 +103,8 @@ class IsDarts:
         idx = fixed_subset(len(ds.train_labels), prof.train_subset)
         kw = loader_kw(prof, ds, seed, device)
         return Loaders(
-            BatchLoader(ds.train_images[idx], ds.train_labels[idx], prof.batch_size, **kw)
+            BatchLoader(ds.train_images[idx], ds.train_labels[idx], prof.batch_size, **kw),
+            train_index=idx,
         )
 
     def schedule(self, prof) -> tuple[int, list[int]]:
@@ -142,7 +146,8 @@ class Darts:
         kw = loader_kw(prof, ds, seed, device)
         train = BatchLoader(ds.train_images[tr], ds.train_labels[tr], prof.batch_size, **kw)
         kw["seed"] = seeds.valid_stream(seed)
-        return Loaders(train, self.valid_loader(prof, ds.train_images[va], ds.train_labels[va], kw))
+        valid = self.valid_loader(prof, ds.train_images[va], ds.train_labels[va], kw)
+        return Loaders(train, valid, train_index=tr)
 
     def valid_loader(self, prof, images, labels, kw: dict) -> BatchLoader:
         """The loader of the valid half (DARTS: batches like the weight steps')."""
