@@ -12,11 +12,11 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 SNAKEMAKE := $(VENV)/bin/snakemake
 WORKFLOW_PROFILE ?= workflow/profiles/default
 CONFIG ?= config/config.yaml
-RUN_PROFILE = $(shell $(PY) -c "import yaml; p = yaml.safe_load(open('$(CONFIG)'))['profile']; print(p if isinstance(p, str) else 'scale')")
+RUN_PROFILE = $(shell $(PY) -c "import yaml; c = yaml.safe_load(open('$(CONFIG)')); p = c['profile']; print(p if isinstance(p, str) else c.get('study', 'scale'))")
 # One HTML report per config (config/config.yaml and config/darts.yaml share the `cpu` profile).
 REPORT_HTML = reports/$(RUN_PROFILE)/report-$(notdir $(basename $(CONFIG))).html
 
-.PHONY: test test-slurm reproduce baselines scale verify install lint lint-workflow clean-results
+.PHONY: test test-slurm reproduce baselines scale regime readme verify install lint lint-workflow clean-results
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -66,6 +66,16 @@ baselines:
 # reductions of the paper profile, 2 seeds a rung (about 2 hours on 2 cores): reports/scale/.
 scale:
 	$(MAKE) reproduce CONFIG=config/scale.yaml
+
+# The DARTS regime study (config/regime.yaml): first-order DARTS at the cpu profile with its
+# architecture learning rate x1, x10 and x53, 2 seeds a rung (about 35 minutes on 2 cores):
+# reports/regime/ and reports/<rung>/.
+regime:
+	$(MAKE) reproduce CONFIG=config/regime.yaml
+
+# The README's results blocks, copied from the committed reports (after a report changed).
+readme: $(STAMP)
+	$(PY) -m isdarts readme README.md
 
 # The default workflow config end to end (CONFIG=config/smoke.yaml for a 1-minute check,
 # CONFIG=config/darts.yaml for the DARTS space), then the Snakemake HTML report beside

@@ -32,6 +32,7 @@ def test_every_verb_is_registered() -> None:
         "darts-shrink",
         "scale-report",
         "verify",
+        "readme",
     }
 
 

@@ -179,6 +179,19 @@ def _scale_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _readme(args: argparse.Namespace) -> int:
+    from isdarts.report.readme import sync_readme
+
+    stale = sync_readme(args.readme, check=args.check)
+    for where in stale:
+        print(f"{args.readme}: {'stale' if args.check else 'updated'} block from {where}")
+    if args.check and stale:
+        return 1
+    if not stale:
+        print(f"{args.readme}: every generated block matches its report")
+    return 0
+
+
 def _given(path: str | None) -> list[str]:
     return [] if path is None else [path]
 
@@ -214,6 +227,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     _criteria_arg(sc)
     sc.set_defaults(func=_scale_report)
+    rd = subparsers.add_parser(
+        "readme",
+        help="fill the README's blocks '<!-- from REPORT#SECTION -->' from the committed reports",
+    )
+    rd.add_argument("readme", type=path_arg, help="the README (e.g. README.md)")
+    rd.add_argument(
+        "--check", action="store_true", help="change nothing; exit 1 if a block is stale"
+    )
+    rd.set_defaults(func=_readme)
 
 
 def _add_nb201(subparsers: argparse._SubParsersAction) -> None:

@@ -128,6 +128,7 @@ def render(
         lines += ["Differences (percentage points):", ""]
         lines += md_table(["", *HEADERS], diff_rows) + [""]
 
+    lines += found_cells(runs)
     lines += ["## Runs", ""]
     files = out.parent / "runs"  # the runs' result.json and log.jsonl, when copied beside
     if files.is_dir():
@@ -234,6 +235,39 @@ def _params(run: pd.Series) -> str:
     written before the column existed)."""
     value = run.get("params_m")
     return "–" if value is None or pd.isna(value) else f"{float(value):.3f}"
+
+
+def found_cells(runs: pd.DataFrame) -> list[str]:
+    """How often each method found each cell, most often first (the distribution of found
+    cells over seeds), with the cell's test accuracy and rank on its search data set."""
+    rows = []
+    for (method, dataset), part in runs.groupby(["method", "dataset"], sort=False):
+        n = len(part)
+        counts = part.groupby("index", sort=False).agg(
+            runs=("seed", "count"), seeds=("seed", lambda s: ", ".join(map(str, sorted(s))))
+        )
+        counts = counts.sort_values("runs", ascending=False, kind="stable")
+        for index, c in counts.iterrows():
+            first = part[part["index"] == index].iloc[0]
+            rows.append(
+                [
+                    method_label(str(method)),
+                    str(index),
+                    f"{int(c['runs'])} of {n}",
+                    str(c["seeds"]),
+                    num(float(first[_test(str(dataset))])),
+                    _value(first, "rank_c10", "{:.0f}"),
+                    str(str(first["arch"]).count("skip_connect~")),
+                ]
+            )
+    return [
+        "## Found cells",
+        "",
+        "How often each method's seeds found each cell (benchmark index), most often first.",
+        "",
+        *md_table(["Method", "Cell", "Runs", "Seeds", "Test acc.", "Rank C10", "Skip edges"], rows),
+        "",
+    ]
 
 
 def _value(run: pd.Series, key: str, fmt: str = "{:.2f}") -> str:
