@@ -141,7 +141,16 @@ def provenance(criteria: Criteria) -> str:
         where = "not under git"
     else:
         where = f"commit {commit}" + (", edited since" if dirty.returncode == 1 else "")
-    return f"`{criteria.path.name}` ({where}; sha256 {sha}; stated {criteria.stated})"
+    return f"`{_shown(criteria.path)}` ({where}; sha256 {sha}; stated {criteria.stated})"
+
+
+def _shown(path: Path) -> str:
+    """The criteria file as a report names it: relative to the repository when inside it
+    (never a path of the machine), else its name."""
+    try:
+        return path.resolve().relative_to(DEFAULT_CRITERIA.parents[1]).as_posix()
+    except ValueError:
+        return path.name
 
 
 # Intervals ---------------------------------------------------------------------------------

@@ -163,6 +163,8 @@ def html_page(rows: list[TableRow], verdict: list[str], title: str) -> str:
     body = [f"<h1>{html.escape(title)}</h1>", "<h2>Verdict</h2>", "<ul>"]
     for line in verdict:
         text = html.escape(line.removeprefix("- "))
+        text = re.sub(r"\*\*\*(.+?)\*\*\*", r"<b><i>\1</i></b>", text)
+        text = re.sub(r"`(.+?)`", r"<code>\1</code>", text)
         body.append("<li>" + re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", text) + "</li>")
     body.append("</ul>")
     for dataset in dict.fromkeys(r.dataset for r in rows):

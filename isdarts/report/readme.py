@@ -31,9 +31,7 @@ def section(report: Path, title: str) -> str:
     if heading not in lines:
         raise IsdartsError(f"{report}: no section '{heading}'")
     start = lines.index(heading) + 1
-    end = next(
-        (i for i in range(start, len(lines)) if re.match(r"#{1,2} ", lines[i])), len(lines)
-    )
+    end = next((i for i in range(start, len(lines)) if re.match(r"#{1,2} ", lines[i])), len(lines))
     body = "\n".join(lines[start:end]).strip("\n")
     return body + "\n"
 

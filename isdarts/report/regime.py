@@ -24,7 +24,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from isdarts._io import atomic_write
-from isdarts.report.criteria import Criteria
+from isdarts.report.criteria import Criteria, provenance
 from isdarts.report.mdtext import md_table
 from isdarts.report.published import PublishedRow, match
 from isdarts.report.verdict import definitions
@@ -72,7 +72,7 @@ def render(rungs, table: pd.DataFrame, summary: pd.DataFrame, png_name: str, cri
         "architecture learning rate (Adam); everything else is the `cpu` profile's, so every",
         "search costs the same. At 3e-4 a `cpu` search takes 368 architecture steps against the",
         "paper setting's 19,550, and its softmax weights end within a few thousandths of uniform.",
-        f"Definitions (`config/criteria.yaml`): {definitions(crit)}",
+        f"Criteria: {provenance(crit)}: {definitions(crit)}",
         "",
         "## The rule (stated in `config/regime.yaml` before any rung ran)",
         "",
