@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -104,9 +105,13 @@ def _optional(column: pa.Column) -> pa.Column:
     )
 
 
+_MARGINS_TEXT = re.compile(r"[01]\.\d+( [01]\.\d+){5}")
+# element-wise: a column with no margins at all (IS-DARTS only) is read back as floats (NaN)
 _MARGINS = pa.Column(
-    checks=pa.Check.str_matches(
-        r"^[01]\.\d+( [01]\.\d+){5}$", error="6 margins in 0..1 separated by spaces"
+    checks=pa.Check(
+        lambda v: isinstance(v, str) and _MARGINS_TEXT.fullmatch(v) is not None,
+        element_wise=True,
+        error="6 margins in 0..1 separated by spaces",
     )
 )
 _EVIDENCE = {
