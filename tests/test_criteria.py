@@ -194,3 +194,37 @@ def test_ranks_among_all_cells(bench) -> None:
         ):
             expected = table[column].rank(method="min", ascending=False)[row]
             assert ranks[f"rank_{key}"] == expected
+
+
+def test_a_search_writes_its_evidence_into_result_json(tmp_path, cifar10, bench) -> None:
+    """A smoke DARTS search: result.json carries the evidence of its log, the supernet's
+    held-out accuracy on images neither of its steps used, and its cell's ranks; the
+    evaluation's runs-table columns agree with it."""
+    from isdarts.bench.evidence import cell_ranks
+    from isdarts.data import load_dataset, load_split
+    from isdarts.report.evaluate import evaluate, load_log
+    from isdarts.search.heldout import HELDOUT_IMAGES, heldout_index
+    from isdarts.search.loop import SearchRequest, run_search
+    from isdarts.spaces.nb201.profile import load_profile
+
+    prof = load_profile("smoke")
+    result = run_search(SearchRequest("darts", "cifar10", 0, prof, tmp_path / "run", device="cpu"))
+    ev = result["evidence"]
+    assert ev == {**ev, **log_evidence(load_log(tmp_path / "run"))}
+    assert 0 <= ev["supernet_heldout_acc"] <= 100 and ev["heldout_images"] == HELDOUT_IMAGES
+    assert len(ev["margins"]) == 6 and ev["shrink_gaps"] is None
+    assert {k: ev[k] for k in cell_ranks(bench, result["arch"])} == cell_ranks(
+        bench, result["arch"]
+    )
+    # held out: in the split's valid half, none of the weight steps' or the architecture steps'
+    ds = load_dataset("cifar10")
+    train, valid = load_split("cifar10")
+    idx = heldout_index(ds, None, train)
+    assert len(idx) == HELDOUT_IMAGES and set(idx) <= set(valid)
+    from isdarts.data.loader import fixed_subset
+
+    arch_images = valid[fixed_subset(len(valid), prof.train_subset // 2)]
+    assert not set(idx) & set(arch_images)
+    row = evaluate(tmp_path / "run", bench)
+    assert row["supernet_heldout_acc"] == ev["supernet_heldout_acc"]
+    assert row["margins"] == " ".join(f"{m:.4f}" for m in ev["margins"])
