@@ -189,7 +189,8 @@ def _evaluation(tmp_path: Path, **edit) -> Path:
     """An evaluation.json made from the committed runs table's first row, edited."""
     import pandas as pd
 
-    record = pd.read_csv(REPORT / "runs.csv").iloc[0].to_dict()
+    row = pd.read_csv(REPORT / "runs.csv").iloc[0]
+    record = row.astype(object).where(row.notna(), None).to_dict()  # a missing value is null
     record.update(edit)
     path = tmp_path / "evaluation.json"
     path.write_text(json.dumps(record, default=str))
