@@ -22,7 +22,8 @@ BLOCK = re.compile(
 
 def section(report: Path, title: str) -> str:
     """The body of ``## title`` in ``report``: the lines after the heading up to the next
-    heading of level 2 or higher, blank lines at either end dropped."""
+    heading of any level (a sub-section's figures have paths relative to the report), blank
+    lines at either end dropped."""
     try:
         lines = report.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
@@ -31,7 +32,7 @@ def section(report: Path, title: str) -> str:
     if heading not in lines:
         raise IsdartsError(f"{report}: no section '{heading}'")
     start = lines.index(heading) + 1
-    end = next((i for i in range(start, len(lines)) if re.match(r"#{1,2} ", lines[i])), len(lines))
+    end = next((i for i in range(start, len(lines)) if re.match(r"#{1,6} ", lines[i])), len(lines))
     body = "\n".join(lines[start:end]).strip("\n")
     return body + "\n"
 
