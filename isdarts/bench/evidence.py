@@ -31,8 +31,9 @@ import numpy as np
 
 from isdarts.bench.nb201 import COLUMNS, NUM_ARCHS, Benchmark
 
-# The test column of each data set a cell is ranked on (the runs table's rank columns).
-RANK_COLUMNS = {
+# The test column of each search data set: what a cell is ranked on (the runs table's rank
+# columns) and what the reports' verdicts and figures read.
+TEST_COLUMN = {
     "cifar10": "cifar10_test",
     "cifar100": "cifar100_test",
     "ImageNet16-120": "imagenet16_test",
@@ -136,7 +137,7 @@ def cell_ranks(bench: Benchmark, arch: str) -> dict[str, float]:
     the cells it holds)."""
     row = bench.query(arch)
     out: dict[str, float] = {}
-    for dataset, column in RANK_COLUMNS.items():
+    for dataset, column in TEST_COLUMN.items():
         values = bench.values[:, COLUMNS.index(column)]
         rank = int((values > row[column]).sum()) + 1
         key = RANK_KEYS[dataset]

@@ -19,8 +19,8 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
+from isdarts.bench.evidence import TEST_COLUMN
 from isdarts.report.figures_common import (
-    TEST_COLUMN,
     Run,
     by_method,
     mean,

@@ -33,11 +33,6 @@ OP_COLORS = {
     "avg_pool_3x3": "#e6ab02",
 }
 OP_HATCH = {"none": "////"}  # an area of 'none' is drawn white with black hatching
-TEST_COLUMN = {
-    "cifar10": "cifar10_test",
-    "cifar100": "cifar100_test",
-    "ImageNet16-120": "imagenet16_test",
-}
 DPI = 120
 FALLBACK_COLOR = "black"  # a method the names table does not know (never an op colour)
 

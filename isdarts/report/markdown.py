@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from isdarts.bench import COLUMNS
+from isdarts.bench.evidence import TEST_COLUMN
 from isdarts.report.criteria import Criteria, provenance
 from isdarts.report.mdtext import (
     data_source_label,
@@ -222,14 +223,6 @@ def environment_lines() -> list[str]:
     ]
 
 
-def _test(dataset: str) -> str:
-    return {
-        "cifar10": "cifar10_test",
-        "cifar100": "cifar100_test",
-        "ImageNet16-120": "imagenet16_test",
-    }[dataset]
-
-
 def _params(run: pd.Series) -> str:
     """The found cell's parameters at the benchmark's CIFAR-10 size ("–" in runs tables
     written before the column existed)."""
@@ -255,7 +248,7 @@ def found_cells(runs: pd.DataFrame) -> list[str]:
                     str(index),
                     f"{int(c['runs'])} of {n}",
                     str(c["seeds"]),
-                    num(float(first[_test(str(dataset))])),
+                    num(float(first[TEST_COLUMN[str(dataset)]])),
                     _value(first, "rank_c10", "{:.0f}"),
                     str(str(first["arch"]).count("skip_connect~")),
                 ]
@@ -286,7 +279,7 @@ def _run_row(r: pd.Series, out: Path, criteria: Criteria) -> list[str]:
         method_label(r["method"]),
         str(r["seed"]),
         str(r["index"]),
-        num(float(r[_test(r["dataset"])])),
+        num(float(r[TEST_COLUMN[r["dataset"]]])),
         " / ".join(ranks),
         f"{_value(r, 'margin_min', '{:.3f}')} / {_value(r, 'margin_median', '{:.3f}')}",
         "–" if decided is None else f"{decided} of 6",

@@ -21,13 +21,14 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from isdarts._io import atomic_write, write_text_atomic
+from isdarts.bench.evidence import TEST_COLUMN
 from isdarts.config.methods import METHOD_COLORS
 from isdarts.errors import IsdartsError
 from isdarts.report.criteria import Criteria, provenance
 from isdarts.report.mdtext import md_table, method_label
 from isdarts.report.published import PublishedRow, match
 from isdarts.report.tables import NB201_RUNS, read_csv
-from isdarts.report.verdict import TEST_COLUMN, definitions
+from isdarts.report.verdict import definitions
 from isdarts.spaces.nb201.profile import Profile, load_profile
 
 DEFAULT_BUDGET_MIN = 35.0  # the default workflow's wall time on 2 cores

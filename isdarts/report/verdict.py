@@ -14,15 +14,11 @@ import math
 import pandas as pd
 
 from isdarts.bench import COLUMNS
+from isdarts.bench.evidence import TEST_COLUMN
 from isdarts.report.criteria import Criteria, paired, row_verdict, t_interval
 from isdarts.report.mdtext import method_label
 from isdarts.report.published import PublishedRow, match
 
-TEST_COLUMN = {
-    "cifar10": "cifar10_test",
-    "cifar100": "cifar100_test",
-    "ImageNet16-120": "imagenet16_test",
-}
 TEST_NAME = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "ImageNet16-120": "ImageNet16-120"}
 # The pair whose paired difference the verdict gives (the paper's method against the collapse
 # it fixes), over the seeds both have.

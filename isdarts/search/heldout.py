@@ -23,6 +23,7 @@ from isdarts.config import seeds
 from isdarts.data import Dataset, load_split
 from isdarts.data.loader import BatchLoader
 from isdarts.errors import IsdartsError
+from isdarts.search.methods.base import loader_kw
 from isdarts.search.step import Arch
 
 HELDOUT_IMAGES = 2000
@@ -43,17 +44,9 @@ def heldout_index(ds: Dataset, data_root, used: np.ndarray | None, n: int = HELD
 
 
 def heldout_loader(ds: Dataset, idx: np.ndarray, prof, device) -> BatchLoader:
-    return BatchLoader(
-        ds.train_images[idx],
-        ds.train_labels[idx],
-        prof.batch_size,
-        mean=ds.mean,
-        std=ds.std,
-        device=device,
-        augment=False,
-        shuffle=False,
-        channels_last=prof.channels_last,
-    )
+    """The search's own loader settings (:func:`loader_kw`), neither augmented nor shuffled."""
+    kw = {**loader_kw(prof, ds, 0, device), "augment": False, "shuffle": False}
+    return BatchLoader(ds.train_images[idx], ds.train_labels[idx], prof.batch_size, **kw)
 
 
 @torch.no_grad()
