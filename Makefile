@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # This machine's pip serves this torch/torchvision pair; users may install any newer pair.
 TORCH_PINS ?= torch==2.14.1 torchvision==0.29.1
+XAUTODL_PIN ?= xautodl==1.0.0
 
 # The workflow (Snakefile): its rules call `python -m isdarts`, so the venv comes first on PATH.
 # Snakemake 8/9 never pick up workflow/profiles/default by themselves: pass it explicitly.
@@ -23,6 +24,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q $(TORCH_PINS)
 	$(PY) -m pip install -q -e ".[dev]"
+	# the reference tests' NAS-Bench-201 search networks (MIT); its metadata pins an old numpy
+	$(PY) -m pip install -q --no-deps $(XAUTODL_PIN)
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -57,8 +60,8 @@ VERIFY_ARGS ?=
 verify: $(STAMP)
 	$(PY) -m isdarts verify $(REPORT) $(VERIFY_ARGS)
 
-# Every NAS-Bench-201 method of the harness at the cpu-n1 profile, 3 seeds (hours on 2 cores):
-# the report lands in reports/cpu-n1/baselines/.
+# Every NAS-Bench-201 method of the harness (the paper's thirteen search rows) at the default cpu
+# profile, 3 seeds (many hours on 2 cores): the report lands in reports/cpu/baselines/.
 baselines:
 	$(MAKE) reproduce CONFIG=config/baselines.yaml
 

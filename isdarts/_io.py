@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tempfile
@@ -54,15 +55,55 @@ def _value_detail(exc: ValueError) -> str:
     return "a number with too many digits" if "integer string conversion" in detail else detail
 
 
+class DuplicateKey(ValueError):
+    """A mapping names one key twice (lines 1-based; 0 where unknown)."""
+
+    def __init__(self, key: Any, first: int, second: int) -> None:
+        super().__init__(key)
+        self.key, self.first, self.second = key, first, second
+
+    def message(self, where: str) -> str:
+        lines = f" (lines {self.first} and {self.second})" if self.first and self.second else ""
+        return f"{where}: key {self.key!r} given twice{lines}; expected each key once"
+
+
+@functools.cache
+def _unique_key_loader() -> type:
+    """PyYAML's safe loader, refusing a mapping that names a key twice (PyYAML keeps the later
+    value silently). Merge keys (``<<: *anchor``) may still be overridden by explicit keys."""
+    import yaml
+
+    class UniqueKeyLoader(yaml.SafeLoader):
+        def construct_mapping(self, node, deep=False):
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                line = key_node.start_mark.line + 1
+                try:
+                    if key in seen:
+                        raise DuplicateKey(key, seen[key], line)
+                    seen[key] = line
+                except TypeError:  # an unhashable key: PyYAML's own error follows
+                    continue
+            return super().construct_mapping(node, deep=deep)
+
+    return UniqueKeyLoader
+
+
 def read_yaml(path: str | os.PathLike) -> Any:
-    """The YAML document in ``path``; a syntax error becomes one line naming the file, line and
-    column (PyYAML's own message spans several lines and names ``<unicode string>``)."""
+    """The YAML document in ``path``; a syntax error or a key given twice in one mapping becomes
+    one line naming the file, line and column (PyYAML's own message spans several lines and
+    names ``<unicode string>``)."""
     import yaml
 
     path = Path(path)
     text = _read_text(path)
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_unique_key_loader())  # noqa: S506 - a safe loader
+    except DuplicateKey as exc:
+        raise IsdartsError(exc.message(str(path))) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
@@ -90,6 +131,28 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's pairs as a dict; a key given twice is an error (json keeps the last)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise DuplicateKey(key, 0, 0)
+        out[key] = value
+    return out
+
+
+def _json_lines(exc: DuplicateKey, text: str) -> DuplicateKey:
+    """The error with the lines of the key's first two occurrences as an object key (the
+    parser's hook does not see positions)."""
+    import re
+
+    pattern = re.escape(json.dumps(exc.key)) + r"\s*:"
+    lines = [text.count("\n", 0, m.start()) + 1 for m in re.finditer(pattern, text)]
+    if len(lines) >= 2:
+        return DuplicateKey(exc.key, lines[0], lines[1])
+    return exc
+
+
 def parse_json(text: str, where: str, *, finite: bool = False) -> Any:
     """The JSON document ``text`` (read from ``where``); every way it can be malformed becomes one
     line naming ``where``: bad syntax, a number past Python's 4300-digit limit, nesting too deep
@@ -97,7 +160,9 @@ def parse_json(text: str, where: str, *, finite: bool = False) -> Any:
     result file's values are finite) are refused too."""
     strict = {"parse_constant": _not_a_number, "parse_float": _finite_float} if finite else {}
     try:
-        return json.loads(text, **strict)
+        return json.loads(text, object_pairs_hook=unique_pairs, **strict)
+    except DuplicateKey as exc:
+        raise IsdartsError(_json_lines(exc, text).message(where)) from None
     except json.JSONDecodeError as exc:
         raise IsdartsError(f"{where}: not valid JSON ({exc})") from None
     except RecursionError:  # arrays or objects nested ~10^4 deep

@@ -58,7 +58,7 @@ def test_every_baseline_is_a_registered_method_with_its_block() -> None:
     for name in BASELINES:
         method = METHODS["nb201"][name]
         assert method.block == name and method.schedule(prof) == (getattr(prof, name).epochs, [])
-    assert (prof.gdas.epochs, prof.rsps.epochs, prof.betadarts.epochs) == (240, 250, 100)
+    assert (prof.gdas.epochs, prof.rsps.epochs, prof.betadarts.epochs) == (250, 250, 100)
 
 
 # --- GDAS -----------------------------------------------------------------------------------

@@ -49,7 +49,8 @@ def test_which_searches_use_graphs() -> None:
     assert use_graphs("auto", cuda, "nb201", None)  # IS-DARTS
     assert use_graphs("auto", cuda, "nb201", arch("darts"))
     assert use_graphs("auto", cuda, "nb201", arch("betadarts"))
-    for method in ("darts2", "gdas", "drnas", "pcdarts", "rsps"):  # random draws or host reads
+    for method in ("darts2", "gdas", "drnas", "pcdarts", "rsps", "setn", "enas"):
+        # random draws or host reads
         assert not use_graphs("auto", cuda, "nb201", arch(method)), method
     assert not use_graphs("auto", cuda, "darts", None)  # the DARTS space runs eagerly
     assert not use_graphs("auto", cpu, "nb201", None)

@@ -50,6 +50,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from isdarts._io import unique_pairs
 from isdarts.bench import SURROGATE_LABEL as LABEL
 from isdarts.errors import IsdartsError
 from isdarts.spaces.darts.names import KINDS, Genotype
@@ -181,7 +182,7 @@ class _Model:
         self._np = np
         path = folder / "encoding.json"
         try:
-            encoding = json.loads(path.read_text())
+            encoding = json.loads(path.read_text(), object_pairs_hook=unique_pairs)
             self.codes = [encoding[name] for name in CAT_NAMES]
         except (ValueError, RecursionError, KeyError, TypeError) as exc:  # ValueError: bad JSON
             raise IsdartsError(

@@ -20,8 +20,13 @@ METHOD_NAMES: tuple[MethodName, ...] = (
     MethodName("darts", "DARTS (1st order)", ("nb201", "darts"), "tab:red"),
     MethodName("darts2", "DARTS (2nd order)", ("nb201",), "tab:purple"),
     MethodName("rsps", "random search (RSPS)", ("nb201",), "tab:gray"),
+    MethodName("enas", "ENAS", ("nb201",), "navy"),
     MethodName("gdas", "GDAS", ("nb201",), "tab:orange"),
+    MethodName("setn", "SETN", ("nb201",), "tab:brown"),
+    MethodName("snas", "SNAS", ("nb201",), "magenta"),
+    MethodName("dsnas", "DSNAS", ("nb201",), "teal"),
     MethodName("pcdarts", "PC-DARTS", ("nb201",), "tab:olive"),
+    MethodName("idarts", "iDARTS", ("nb201",), "maroon"),
     MethodName("drnas", "DrNAS", ("nb201",), "tab:cyan"),
     MethodName("betadarts", "beta-DARTS", ("nb201",), "tab:pink"),
 )

@@ -17,6 +17,8 @@ stream                  what draws from it
                         loader (a stream of its own, apart from every training epoch)
 ``valid_stream``        the seed of DARTS' valid-half loader (its architecture steps)
 ``valid_epoch``         the loader epoch of DARTS' k-th pass over the valid half in epoch e
+``select_stream``       the seed of the loader scoring the final candidates (SETN), where it
+                        is not the valid-half loader of the architecture steps
 ``SUBSET_SEED``         the fixed permutation choosing a training or test subset: the same
                         images for every seed and method
 ======================  ==============================================================
@@ -31,6 +33,7 @@ _BATCHES = 1_000_003
 _IMPORTANCE_EPOCHS = 10_000
 _VALID = 7_919
 _VALID_PASSES = 1_000
+_SELECT = 104_729
 
 
 def parse_seed(text: str) -> int:
@@ -66,3 +69,7 @@ def valid_stream(seed: int) -> int:
 
 def valid_epoch(epoch: int, k: int) -> int:
     return epoch * _VALID_PASSES + k
+
+
+def select_stream(seed: int) -> int:
+    return seed + _SELECT

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from isdarts._io import unique_pairs
 from isdarts.data.prepare import (
     DATASETS,
     copy_benchmark_files,
@@ -54,7 +55,7 @@ def load_split(
         raise IsdartsError(f"no standard train/valid split for '{name}' (only cifar10)")
     path = copy_benchmark_files(root) / "splits" / "cifar-split.txt"
     try:
-        raw = json.loads(path.read_text())
+        raw = json.loads(path.read_text(), object_pairs_hook=unique_pairs)
         idx = [np.array([int(i) for i in raw[k][1]], dtype=np.int64) for k in ("train", "valid")]
     except (json.JSONDecodeError, KeyError, IndexError, TypeError, ValueError) as exc:
         raise IsdartsError(

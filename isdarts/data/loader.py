@@ -80,6 +80,7 @@ class BatchLoader:
         seed: int = 0,
         channels_last: bool = False,
         drop_last: bool = False,
+        replacement: bool = False,
     ):
         self.device = torch.device(device)
         self.images = torch.as_tensor(images).to(self.device)  # uint8 [N, H, W, C]
@@ -91,6 +92,9 @@ class BatchLoader:
         self.std = torch.tensor(std, device=self.device).view(1, 3, 1, 1)
         self.augment, self.cutout, self.shuffle = augment, cutout, shuffle
         self.seed, self.channels_last, self.drop_last = seed, channels_last, drop_last
+        # each batch's images drawn independently with replacement (as the NAS-Bench-201
+        # authors' search loaders draw the valid images paired with each training batch)
+        self.replacement = replacement
 
     def __len__(self) -> int:
         n = len(self.images)
@@ -101,7 +105,10 @@ class BatchLoader:
         n = len(self.images)
         order = torch.randperm(n, generator=gen) if self.shuffle else torch.arange(n)
         for i in range(len(self)):
-            idx = order[i * self.batch_size : (i + 1) * self.batch_size].to(self.device)
+            if self.replacement:
+                idx = torch.randint(n, (self.batch_size,), generator=gen).to(self.device)
+            else:
+                idx = order[i * self.batch_size : (i + 1) * self.batch_size].to(self.device)
             x = self.images[idx].permute(0, 3, 1, 2).float().div_(255)
             if self.augment:
                 x = random_crop_flip(x, 4, gen)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from isdarts._io import atomic_write, read_json, write_json_atomic
+from isdarts._io import atomic_write, read_json, unique_pairs, write_json_atomic
 from isdarts.data import _formats, sha_record
 from isdarts.data.sources import data_root, mirror_root
 from isdarts.errors import IsdartsError
@@ -250,7 +250,7 @@ def cache_problem(folder: Path) -> str | None:
     or not matching its sha256 there; None when it is intact (every file hashed, ~0.2 s)."""
     meta_path = folder / "meta.json"
     try:
-        meta = json.loads(meta_path.read_text())
+        meta = json.loads(meta_path.read_text(), object_pairs_hook=unique_pairs)
         files = [
             (folder / meta["splits"][split][part]["file"], meta["splits"][split][part]["sha256"])
             for split in ("train", "test")

@@ -18,7 +18,7 @@ import os
 import re
 from pathlib import Path
 
-from isdarts._io import atomic_write, write_json_atomic
+from isdarts._io import atomic_write, unique_pairs, write_json_atomic
 from isdarts.errors import IsdartsError
 
 SUFFIX = ".sha256.json"
@@ -55,7 +55,7 @@ def read_record(path: str | os.PathLike) -> dict | None:
     """The record of ``path``, or None when it has none; IsdartsError if the record is malformed."""
     record = record_path(path)
     try:
-        entry = json.loads(record.read_text())
+        entry = json.loads(record.read_text(), object_pairs_hook=unique_pairs)
     except FileNotFoundError:
         return None
     except (ValueError, RecursionError):  # bad JSON or UTF-8, a number of 4300 digits, deep nesting

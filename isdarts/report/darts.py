@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from isdarts._io import atomic_write, parse_json, write_text_atomic
+from isdarts._io import atomic_write, parse_json, read_json, write_text_atomic
 from isdarts.data.sources import source_label
 from isdarts.errors import IsdartsError
 from isdarts.report.darts_inputs import RUN_COLUMNS, read_searches, read_surrogate, training_row
@@ -222,7 +222,7 @@ def copy_darts_run_files(
                 f"{path}: a second training for {folder} (the first: {seen[folder]})"
             )
         seen[folder] = str(path)
-        rec = json.loads(path.read_text(encoding="utf-8"))
+        rec = read_json(path)
         _check_train_log(path.parent / "log.jsonl", int(rec["epochs"]))
         source = rec.get("data_source")
         if isinstance(source, str) and source_label(source) != source:

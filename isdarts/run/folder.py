@@ -14,6 +14,7 @@ import errno
 import fcntl
 import json
 import os
+import pickle
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -133,9 +134,19 @@ def finished_result(spec: RunSpec) -> dict | None:
 
 
 def load_checkpoint(path: Path, device: torch.device) -> dict:
-    """A run's checkpoint; a corrupt or truncated file is an error naming it."""
+    """A run's checkpoint; a corrupt or truncated file is an error naming it. Loaded with
+    ``weights_only``: a checkpoint holds tensors and plain values only, and a file whose pickle
+    asks for anything else (a class, a function: code to run) is refused unread."""
     try:
-        ckpt = torch.load(path, map_location=device, weights_only=False)
+        ckpt = torch.load(path, map_location=device, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        detail = str(exc).strip().splitlines()
+        names = next((line for line in detail if "GLOBAL" in line or "global" in line), "")
+        raise IsdartsError(
+            f"{path}: refused, it holds more than tensors and plain values"
+            f"{' (' + names.strip()[:120] + ')' if names else ''}; an isdarts checkpoint never "
+            "does: delete it to start the run over"
+        ) from None
     except Exception as exc:  # torch raises many types for a damaged file
         raise IsdartsError(
             f"{path}: corrupt or unreadable checkpoint ({type(exc).__name__}: {exc}); "
@@ -162,12 +173,30 @@ def start_or_resume(spec: RunSpec, job: Job) -> dict:
             f"{spec.ckpt_path}: made by a different {spec.what} (differs in: "
             f"{_differs(ckpt['identity'], spec.identity)}); use another --out or delete it"
         )
-    state = ckpt["state"]
+    state = ckpt.get("state")
+    damaged = f"{spec.ckpt_path}: damaged checkpoint"
+    if not (
+        isinstance(state, dict)
+        and type(state.get("epoch")) is int
+        and isinstance(state.get("log"), list)
+    ):
+        raise IsdartsError(f"{damaged} (no epoch count and log); delete it to start the run over")
+    if not 0 <= state["epoch"] <= job.epochs or len(state["log"]) != state["epoch"]:
+        raise IsdartsError(
+            f"{damaged} (epoch {state['epoch']} of {job.epochs} with {len(state['log'])} log "
+            "rows); delete it to start the run over"
+        )
+    try:
+        job.restore(ckpt)
+    except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as exc:
+        raise IsdartsError(
+            f"{damaged} (its saved state does not fit this run: {type(exc).__name__}); "
+            "delete it to start the run over"
+        ) from None
     write_text_atomic(spec.log_path, "".join(json.dumps(r) + "\n" for r in state["log"]))
     print(
         f"isdarts: resuming {spec.out} after epoch {state['epoch']}/{job.epochs}", file=sys.stderr
     )
-    job.restore(ckpt)
     return state
 
 

@@ -27,7 +27,7 @@ from isdarts.search.step import Arch, Batches, EpochStats
 def graphable(arch: Arch | None) -> bool:
     """Whether a method's step can be captured: no architecture state (IS-DARTS) or one whose
     step draws nothing at random and reads nothing back (:attr:`Arch.graphable`)."""
-    return arch is None or arch.graphable
+    return arch is None or (arch.graphable and not arch.clip_alpha)
 
 
 def train_epoch_graphed(
@@ -37,7 +37,7 @@ def train_epoch_graphed(
     optimizer: torch.optim.Optimizer,
     *,
     mask,
-    grad_clip: float,
+    grad_clip: float | None,
     desc: str,
     arch: Arch | None = None,
     valid_batches: Batches | None = None,
@@ -67,7 +67,8 @@ def train_epoch_graphed(
         engine.check_finite(loss, desc)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        nn.utils.clip_grad_norm_(params, grad_clip)
+        if grad_clip is not None:
+            nn.utils.clip_grad_norm_(params, grad_clip)
         optimizer.step()
         if arch_steps and not arch.first:
             arch.step(net, mask, tuple(valid), (x, y), optimizer, desc)

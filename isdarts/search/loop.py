@@ -2,9 +2,10 @@
 (:mod:`isdarts.spaces.nb201.adapter`, :mod:`isdarts.spaces.darts.adapter`), run by the
 resumable engine (:mod:`isdarts.run.engine`).
 
-Per epoch: the cosine lr, a reseed from (seed, epoch), one epoch of supernet training (with
-the method's architecture steps, if any), at the method's shrink points an importance pass and
-the space's shrink step, one log row. What differs between the spaces is the supernet, how a
+Per epoch: the method's lr (a cosine), a reseed from (seed, epoch), one epoch of supernet
+training (with the method's architecture steps, if any), the architecture's end-of-epoch step
+(ENAS: its controller's training), at the method's shrink points an importance pass and the
+space's shrink step, one log row. What differs between the spaces is the supernet, how a
 shrink step works and is logged, and the cell or genotype a row reports.
 
 Output folder: ``result.json`` (written last), ``log.jsonl`` (one line per epoch) and
@@ -177,7 +178,7 @@ class SearchJob:
         """Train epoch ``e`` (0-based), then the shrink step if one follows it."""
         t0 = time.perf_counter()
         prof, seed = self.prof, self.req.seed
-        lr = engine.cosine_lr(e, self.epochs, prof.lr, prof.lr_min)
+        lr = self.method.learning_rate(prof, e, self.epochs)
         engine.set_lr(self.optimizer, lr)
         torch.manual_seed(seeds.epoch_draws(seed, e))
         desc = f"epoch {e + 1}/{self.epochs}"
@@ -185,19 +186,25 @@ class SearchJob:
         if self.arch is not None:
             self.arch.begin_epoch(e, self.epochs)
         epoch_fn = train_epoch_graphed if self.graphs else train_epoch
+        # the epoch's valid batches: the architecture steps', then where they left off
+        # end_epoch's and (the last epoch) finish's
+        valid = self.loaders.valid_batches(e)
         stats = epoch_fn(
             self.net,
             train.batches(e),
             len(train),
             self.optimizer,
             mask=state["mask"],
-            grad_clip=prof.grad_clip,
+            grad_clip=self.method.grad_clip(prof),
             desc=desc,
             arch=self.arch,
-            valid_batches=self.loaders.valid_batches(e),
+            valid_batches=valid,
         )
-        if self.arch is not None and e + 1 == self.epochs:
-            self.arch.finish(self.net, state["mask"], self.loaders.valid_batches(e))
+        if self.arch is not None:
+            self.arch.end_epoch(self.net, state["mask"], valid)
+            if e + 1 == self.epochs:  # a loader of its own scores the candidates (SETN)
+                select = self.loaders.select_batches(e)
+                self.arch.finish(self.net, state["mask"], valid if select is None else select)
         scores = None
         if e + 1 in self.points:
             batches = train.batches(seeds.importance_epoch(e))

@@ -58,6 +58,24 @@ class Arch:
     # draws nothing at random, reads nothing back to the host and builds no index tensor
     # from Python lists.
     graphable: bool = False
+    # Whether the weight step's gradient-norm clip covers the architecture parameters too (the
+    # NAS-Bench-201 authors' loops clip all the network's parameters): the weight step's forward
+    # then carries alpha's gradient, added to what alpha's last step left in ``.grad``.
+    clip_alpha: bool = False
+    # Single-level (SNAS, DSNAS): the architecture parameters learn from the weight step's own
+    # forward and loss. That forward then carries their gradient (left in ``.grad`` by its
+    # backward, outside the weights' clip unless ``clip_alpha``), and :meth:`step`, after the
+    # weight step, gets no valid batch (None; the method has no valid loader).
+    single_level: bool = False
+    # Whether every weight takes its SGD step (weight decay, momentum) in every weight step,
+    # with a zero gradient where the forward did not reach it (an op off the sampled path): the
+    # released NAS-Bench-201 loops under PyTorch < 2.0, whose zero_grad kept zero tensors
+    # (SETN). Otherwise such weights are skipped (no gradient, no step).
+    dense_sgd: bool = False
+
+    def parameters(self) -> list[torch.Tensor]:
+        """The architecture parameters (none: a path sampler)."""
+        return []
 
     def begin_epoch(self, epoch: int, epochs: int) -> None:
         """Before epoch ``epoch`` (0-based) of ``epochs``: schedules (temperature, weights)."""
@@ -70,8 +88,13 @@ class Arch:
     def step(self, net, mask, valid: Batch, train: Batch, weights_optimizer, where: str) -> None:
         """One architecture step."""
 
+    def end_epoch(self, net: nn.Module, mask, valid: Batches | None) -> None:
+        """After every epoch's weight steps, on the epoch's valid batches (ENAS: the
+        controller's training)."""
+
     def finish(self, net: nn.Module, mask, valid: Batches) -> None:
-        """After the last epoch's training (e.g. pick the final cell)."""
+        """After the last epoch's training and :meth:`end_epoch`, on the epoch's valid batches
+        where :meth:`end_epoch` left them (e.g. pick the final cell)."""
 
     def cell_logits(self) -> torch.Tensor | None:
         """[edges, ops] scores whose softmax is the op distribution logged as ``alphas`` and
@@ -101,6 +124,7 @@ class ArchState(Arch):
     # NAS-Bench-201 authors' variant after them.
     first: bool = False
     warmup_epochs: int = 0  # first epochs without architecture steps (PC-DARTS: 15)
+    clip_alpha: bool = False  # see Arch.clip_alpha
 
     def begin_epoch(self, epoch: int, epochs: int) -> None:
         self.steps = epoch >= self.warmup_epochs
@@ -133,8 +157,7 @@ class ArchState(Arch):
 
     def gradient(self, net, mask, valid, train, weights_optimizer, where: str) -> list:
         """First order: the gradient of :meth:`loss` at the current weights, one tensor per
-        parameter; zero where the loss does not depend on it (GDAS: every sampled op of the
-        cell's last node is ``none``, so no weight reaches the output)."""
+        parameter; zero where the loss does not depend on it."""
         params = self.parameters()
         grads = torch.autograd.grad(self.loss(net, mask, valid, where), params, allow_unused=True)
         return [torch.zeros_like(p) if g is None else g for p, g in zip(params, grads, strict=True)]
@@ -143,14 +166,19 @@ class ArchState(Arch):
         return self.alpha.detach()
 
     def state_dict(self) -> dict[str, Any]:
-        return {
+        state = {
             "params": [p.detach().clone() for p in self.parameters()],
             "optimizer": self.optimizer.state_dict(),
         }
+        if self.clip_alpha:  # the next weight step's clip reads the last step's gradient
+            state["grads"] = [None if p.grad is None else p.grad.clone() for p in self.parameters()]
+        return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         for p, saved in zip(self.parameters(), state["params"], strict=True):
             p.data.copy_(saved)
+        for p, grad in zip(self.parameters(), state.get("grads", []), strict=False):
+            p.grad = None if grad is None else grad.clone()
         self.optimizer.load_state_dict(state["optimizer"])
 
 
@@ -214,6 +242,11 @@ def _progress(total: int, desc: str):
     return tqdm(total=total, desc=desc, leave=False, file=sys.stderr, dynamic_ncols=True)
 
 
+def _next(batches: Batches | None) -> Batch | None:
+    """The next valid batch (None: a single-level method has none)."""
+    return None if batches is None else next(batches)
+
+
 def train_epoch(
     net: nn.Module,
     batches: Batches,
@@ -221,35 +254,45 @@ def train_epoch(
     optimizer: torch.optim.Optimizer,
     *,
     mask,
-    grad_clip: float,
+    grad_clip: float | None,
     desc: str,
     arch: Arch | None = None,
     valid_batches: Batches | None = None,
 ) -> EpochStats:
     """Train one epoch; with ``arch`` its step follows (or, ``arch.first``, precedes) every
     weight step, and its mixture weights (or samples) the ops of the weight step's forward.
-    Raises ``NonFiniteLoss`` on NaN/inf."""
+    ``grad_clip``: the weight step's gradient-norm clip (None: none). Raises
+    ``NonFiniteLoss`` on NaN/inf."""
     net.train()
     params = [p for p in net.parameters() if p.requires_grad]
+    clip_alpha = arch is not None and arch.clip_alpha
+    if clip_alpha:
+        params = params + arch.parameters()
     arch_steps = arch is not None and arch.steps
+    dense = arch is not None and arch.dense_sgd
+    if dense:  # zero gradients, kept by zero_grad below, so that no weight skips a step
+        for p in params:
+            if p.grad is None:
+                p.grad = torch.zeros_like(p)
     loss_sum, correct, seen, steps = 0.0, 0, 0, 0
     bar = _progress(total, desc)
     for x, y in batches:
         where = f"{desc}, step {steps + 1}"
         if arch_steps and arch.first:
-            arch.step(net, mask, next(valid_batches), (x, y), optimizer, where)
+            arch.step(net, mask, _next(valid_batches), (x, y), optimizer, where)
         if arch is None:
             logits = net(x, mask, None)
         else:
-            logits = arch.mixture(mask, grad=False).forward(net, x)
+            logits = arch.mixture(mask, grad=clip_alpha or arch.single_level).forward(net, x)
         loss = F.cross_entropy(logits, y)
         value = check_finite(loss, where)
-        optimizer.zero_grad(set_to_none=True)
+        optimizer.zero_grad(set_to_none=not dense)
         loss.backward()
-        nn.utils.clip_grad_norm_(params, grad_clip)
+        if grad_clip is not None:  # None: no clip (SETN as released)
+            nn.utils.clip_grad_norm_(params, grad_clip)
         optimizer.step()
         if arch_steps and not arch.first:
-            arch.step(net, mask, next(valid_batches), (x, y), optimizer, where)
+            arch.step(net, mask, _next(valid_batches), (x, y), optimizer, where)
         n = len(y)
         loss_sum += value * n
         correct += int((logits.argmax(1) == y).sum())

@@ -17,6 +17,15 @@ the same way for every method.
 - ``gdas``, ``pcdarts``, ``drnas``, ``betadarts``, ``rsps`` on NAS-Bench-201: the other
   baselines of the paper's table, each a module here, each with its profile block
   (:mod:`isdarts.config.baselines`), all on the two halves of the split file.
+- ``enas`` on NAS-Bench-201 (:mod:`.enas`): ENAS, an LSTM controller trained by REINFORCE
+  after each epoch of single-path weight steps, as the NAS-Bench-201 authors ran it.
+- ``setn`` on NAS-Bench-201 (:mod:`.setn`): SETN, one uniformly drawn cell per weight step,
+  alpha by DARTS' mixture; at the end alpha's 100 most probable cells scored on valid batches.
+- ``snas``, ``dsnas`` on NAS-Bench-201 (:mod:`.snas`, :mod:`.dsnas`): single-level on the
+  training set, alpha learning from the weight step's own backward; SNAS with relaxed Gumbel-
+  softmax op weights, DSNAS with one sampled op per edge and its search gradient.
+- ``idarts`` on NAS-Bench-201 (:mod:`.idarts`): iDARTS, DARTS' bilevel search with the implicit
+  hypergradient (Neumann series for the inverse Hessian), a step per T weight steps.
 - ``darts`` in the DARTS space (:mod:`.base`): the original DARTS search (Liu et al., ICLR
   2019), whose rows the DARTS-space tables print: the architecture step before the weight
   step, SGD without Nesterov momentum, the first and the last 25,000 training images as the
@@ -29,9 +38,14 @@ from isdarts.errors import IsdartsError
 from isdarts.search.methods.base import Darts, Darts2, IsDarts, Loaders, Method, OriginalDarts
 from isdarts.search.methods.betadarts import BetaDarts
 from isdarts.search.methods.drnas import DrNas
+from isdarts.search.methods.dsnas import Dsnas
+from isdarts.search.methods.enas import Enas
 from isdarts.search.methods.gdas import Gdas
+from isdarts.search.methods.idarts import Idarts
 from isdarts.search.methods.pcdarts import PcDarts
 from isdarts.search.methods.rsps import Rsps
+from isdarts.search.methods.setn import Setn
+from isdarts.search.methods.snas import Snas
 
 __all__ = ["METHODS", "Darts", "Loaders", "Method", "OriginalDarts", "get_method"]
 
@@ -39,7 +53,21 @@ __all__ = ["METHODS", "Darts", "Loaders", "Method", "OriginalDarts", "get_method
 METHODS: dict[str, dict[str, Method]] = {
     "nb201": {
         m.name: m
-        for m in (IsDarts(), Darts(), Darts2(), Gdas(), PcDarts(), DrNas(), BetaDarts(), Rsps())
+        for m in (
+            IsDarts(),
+            Darts(),
+            Darts2(),
+            Gdas(),
+            PcDarts(),
+            DrNas(),
+            BetaDarts(),
+            Rsps(),
+            Enas(),
+            Setn(),
+            Snas(),
+            Dsnas(),
+            Idarts(),
+        )
     },
     "darts": {m.name: m for m in (IsDarts(), OriginalDarts())},
 }

@@ -32,6 +32,7 @@ from torch import nn
 from isdarts.config import seeds
 from isdarts.data import Dataset, load_split
 from isdarts.data.loader import BatchLoader, fixed_subset
+from isdarts.run.engine import cosine_lr
 from isdarts.search.step import Arch, ArchState, UnrolledArchState
 from isdarts.spaces.importance import shrink_points
 
@@ -43,6 +44,8 @@ class Loaders:
     # indices (into the data set's training images) of the weight steps' images: the held-out
     # evaluation of the supernet (isdarts.search.heldout) leaves them out
     train_index: np.ndarray | None = None
+    # the batches scoring the final candidates where they are not the valid ones (SETN)
+    select: BatchLoader | None = None
 
     def valid_batches(self, epoch: int) -> Iterator | None:
         """Valid batches for one epoch's architecture steps; a new pass (its own draws) starts
@@ -50,6 +53,12 @@ class Loaders:
         if self.valid is None:
             return None
         return _passes(self.valid, epoch)
+
+    def select_batches(self, epoch: int) -> Iterator | None:
+        """The batches of :attr:`select` in passes like :meth:`valid_batches` (None: none)."""
+        if self.select is None:
+            return None
+        return _passes(self.select, epoch)
 
 
 class Method(Protocol):
@@ -66,8 +75,14 @@ class Method(Protocol):
     def weight_decay(self, prof: Any) -> float:
         """The weight decay of the supernet's SGD."""
 
+    def learning_rate(self, prof: Any, epoch: int, epochs: int) -> float:
+        """The supernet's SGD learning rate in epoch ``epoch`` (0-based) of ``epochs``."""
+
     def nesterov(self, prof: Any) -> bool:
         """Whether the supernet's SGD uses Nesterov momentum."""
+
+    def grad_clip(self, prof: Any) -> float | None:
+        """The weight step's gradient-norm clip (None: none)."""
 
     def supernet_options(self, prof: Any) -> dict[str, Any]:
         """Keyword options of the space's supernet (e.g. ``pool_bn``)."""
@@ -113,8 +128,15 @@ class IsDarts:
     def weight_decay(self, prof) -> float:
         return prof.weight_decay
 
+    def learning_rate(self, prof, epoch: int, epochs: int) -> float:
+        """The profile's cosine, from ``lr`` to ``lr_min`` over the epochs."""
+        return cosine_lr(epoch, epochs, prof.lr, prof.lr_min)
+
     def nesterov(self, prof) -> bool:
         return prof.nesterov
+
+    def grad_clip(self, prof) -> float | None:
+        return prof.grad_clip
 
     def supernet_options(self, prof) -> dict[str, Any]:
         return {}
@@ -150,8 +172,10 @@ class Darts:
         return Loaders(train, valid, train_index=tr)
 
     def valid_loader(self, prof, images, labels, kw: dict) -> BatchLoader:
-        """The loader of the valid half (DARTS: batches like the weight steps')."""
-        return BatchLoader(images, labels, prof.batch_size, **kw)
+        """The loader of the valid half (DARTS: batches like the weight steps', in passes
+        without replacement or, ``valid_sampling: replacement``, drawn with replacement)."""
+        replacement = getattr(self.settings(prof), "valid_sampling", "passes") == "replacement"
+        return BatchLoader(images, labels, prof.batch_size, **kw, replacement=replacement)
 
     def schedule(self, prof) -> tuple[int, list[int]]:
         return self.settings(prof).epochs, []
@@ -159,8 +183,16 @@ class Darts:
     def weight_decay(self, prof) -> float:
         return self.settings(prof).weight_decay
 
+    def learning_rate(self, prof, epoch: int, epochs: int) -> float:
+        """The profile's cosine, from ``lr`` to ``lr_min`` over the method's epochs."""
+        return cosine_lr(epoch, epochs, prof.lr, prof.lr_min)
+
     def nesterov(self, prof) -> bool:
         return getattr(self.settings(prof), "nesterov", prof.nesterov)
+
+    def grad_clip(self, prof) -> float | None:
+        """The profile's clip unless the block has its own (SETN's: None, no clip)."""
+        return getattr(self.settings(prof), "grad_clip", prof.grad_clip)
 
     def supernet_options(self, prof) -> dict[str, Any]:
         return {}
@@ -176,6 +208,7 @@ class Darts:
         return {
             "first": self.arch_step_first(prof),
             "warmup_epochs": getattr(s, "warmup_epochs", 0),
+            "clip_alpha": getattr(s, "clip_alpha", False),
         }
 
     def adam(self, prof, params: list, weight_decay: float | None = None) -> torch.optim.Adam:
@@ -207,7 +240,9 @@ class Darts2(Darts):
 
     def arch(self, prof, shape: tuple[int, ...], device) -> Arch | None:
         state = super().arch(prof, shape, device)
-        return UnrolledArchState(state.alpha, state.optimizer, first=True)
+        return UnrolledArchState(
+            state.alpha, state.optimizer, first=True, clip_alpha=state.clip_alpha
+        )
 
 
 class OriginalDarts(Darts):

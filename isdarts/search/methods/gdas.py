@@ -3,8 +3,11 @@ forward, hard in the forward and soft in the backward, the temperature annealed 
 from ``tau_max`` to ``tau_min`` over the epochs (settings: :class:`GdasSettings`).
 
 A forward computes only the sampled op of each edge, weighted by ``h = onehot - p.detach() +
-p`` (value 1, gradient that of the softmax ``p``); the weight step samples too, then the
-architecture step samples afresh on a batch of the valid half. The cell is alpha's argmax.
+p`` (value 1, gradient that of the softmax ``p``); as in the released GDAS forward, the hard
+weights of the unsampled ops (value 0) are added to the edge's node as well, so that the
+gradient of every op's probability, sampled or not, reaches alpha: the sum of the loss'
+gradient over the node's elements. The weight step samples too, then the architecture step
+samples afresh on a batch of the valid half. The cell is alpha's argmax.
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ _REDRAWS = 100  # Gumbel draws tried before a non-finite sample is an error
 @dataclass
 class GumbelArch(ArchState):
     graphable = False  # draws Gumbel noise per forward
+    # GDAS.py ran under PyTorch < 2.0, whose zero_grad kept zero gradients: every weight, on
+    # the sampled path or not, takes its SGD step (weight decay, momentum) in every step
+    dense_sgd = True
     tau_max: float = 10.0
     tau_min: float = 0.1
     tau: float = 10.0
@@ -47,9 +53,13 @@ class GumbelArch(ArchState):
     def mixture(self, mask, grad: bool) -> Mixture:
         probs, index = self.sample()
         hard = F.one_hot(index, probs.shape[-1]).to(probs.dtype)
-        weights = hard - probs.detach() + probs if grad else hard
         chosen = hard.bool().tolist()
-        return Mixture([[c and m for c, m in zip(cr, mr)] for cr, mr in zip(chosen, mask)], weights)
+        single = [[c and m for c, m in zip(cr, mr)] for cr, mr in zip(chosen, mask)]
+        if not grad:
+            return Mixture(single, hard)
+        weights = hard - probs.detach() + probs
+        # the unsampled ops' hard weights: 0 in value, each with its gradient
+        return Mixture(single, weights, {"unsampled": (weights * (1 - hard)).sum(-1)})
 
     def log_state(self) -> dict[str, Any]:
         return {"tau": self.tau}

@@ -7,6 +7,7 @@ each scored by the supernet's top-1 accuracy on one batch of the valid half (no 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -49,13 +50,19 @@ class PathSampler(Arch):
         self.counts[np.arange(self.shape[0]), ops.numpy()] += 1
         return self.path(ops, mask)
 
-    @torch.no_grad()
     def finish(self, net: nn.Module, mask, valid: Batches) -> None:
+        self.score(net, mask, (self.draw() for _ in range(self.candidates)), valid)
+
+    @torch.no_grad()
+    def score(self, net: nn.Module, mask, cells: Iterable[torch.Tensor], valid: Batches) -> None:
+        """Score each of ``cells`` (an op index per edge, taken one at a time) by the
+        supernet's top-1 accuracy on the next valid batch, in eval mode (batch norm outside
+        the cells on running statistics); the first of the most accurate is chosen (SETN:
+        the candidates in alpha's order)."""
         net.eval()
         try:
             self.scores = []
-            for _ in range(self.candidates):
-                ops = self.draw()
+            for ops in cells:
                 x, y = next(valid)
                 logits = self.path(ops, mask).forward(net, x)
                 acc = 100.0 * float((logits.argmax(1) == y).float().mean())

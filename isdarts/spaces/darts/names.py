@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from isdarts._io import unique_pairs
 from isdarts.errors import IsdartsError
 
 PRIMITIVES: tuple[str, ...] = (
@@ -274,7 +275,7 @@ def load_genotype(name_or_file: str | os.PathLike) -> Genotype:
     if text.lstrip().startswith("Genotype("):
         return parse_darts_text(text, str(path))
     try:
-        obj = json.loads(text)
+        obj = json.loads(text, object_pairs_hook=unique_pairs)
     except json.JSONDecodeError as exc:
         raise IsdartsError(f"{path}: not valid JSON ({exc})") from None
     except ValueError:  # json's int() on a number past Python's 4300-digit limit

@@ -68,7 +68,7 @@ class Nb201Space:
         self, state: dict, net: nn.Module, batches, step: int, steps: int, graphs: bool = False
     ) -> np.ndarray:
         scores = measure_importance(net, batches, state["mask"], graphs=graphs)
-        state["scores"] = scores
+        state["scores"] = scores.tolist()  # plain values: checkpoints load weights-only
         state["mask"] = shrink(state["mask"], scores, step, steps)
         return scores
 

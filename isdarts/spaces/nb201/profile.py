@@ -11,9 +11,14 @@ from isdarts.config.baselines import (
     BLOCKS,
     BetaDartsSettings,
     DrNasSettings,
+    DsnasSettings,
+    EnasSettings,
     GdasSettings,
+    IdartsSettings,
     PcDartsSettings,
     RspsSettings,
+    SetnSettings,
+    SnasSettings,
 )
 from isdarts.config.profiles import DartsSettings, SearchProfile
 
@@ -31,6 +36,11 @@ class Profile(SearchProfile):
     drnas: DrNasSettings = field(default_factory=DrNasSettings)
     betadarts: BetaDartsSettings = field(default_factory=BetaDartsSettings)
     rsps: RspsSettings = field(default_factory=RspsSettings)
+    enas: EnasSettings = field(default_factory=EnasSettings)
+    setn: SetnSettings = field(default_factory=SetnSettings)
+    snas: SnasSettings = field(default_factory=SnasSettings)
+    dsnas: DsnasSettings = field(default_factory=DsnasSettings)
+    idarts: IdartsSettings = field(default_factory=IdartsSettings)
 
 
 def load_profile(name_or_path: str | os.PathLike) -> Profile:

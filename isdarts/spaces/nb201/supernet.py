@@ -117,9 +117,16 @@ class SearchCell(nn.Module):
         return F.batch_norm(y, None, None, training=True, momentum=0.0, eps=1e-5)
 
     def forward_fast(
-        self, x: torch.Tensor, mask: Mask, w: torch.Tensor | None, probe=None, cell: int = 0
+        self,
+        x: torch.Tensor,
+        mask: Mask,
+        w: torch.Tensor | None,
+        probe=None,
+        cell: int = 0,
+        unsampled: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """``w`` None means IS-DARTS' uniform ``mask / K``, otherwise per-op weights (DARTS)."""
+        """``w`` None means IS-DARTS' uniform ``mask / K``, otherwise per-op weights (DARTS).
+        ``unsampled`` [6] (GDAS as released): a scalar per edge added to its node's sum."""
         nodes = [x]
         terms: list[list[torch.Tensor]] = [[] for _ in range(NUM_NODES)]
 
@@ -161,7 +168,10 @@ class SearchCell(nn.Module):
                     # split (not select) so that the backward is one cat in y's memory format
                     for e, part in zip(edges, y.split(self.C, dim=1)):
                         add(e, k, part)
-            nodes.append(_node_sum(terms[j + 1], src, w is None))
+            node = _node_sum(terms[j + 1], src, w is None)
+            if unsampled is not None:
+                node = node + unsampled[[e for e, (i, _) in enumerate(EDGES) if i == j + 1]].sum()
+            nodes.append(node)
         return nodes[-1]
 
 
@@ -215,15 +225,20 @@ class Supernet(nn.Module):
         fast: bool = True,
         probe=None,
         edge_weights: torch.Tensor | None = None,
+        unsampled: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Logits. ``mask`` [6][5] bools (None: all ops); ``weights`` [6, 5] tensor or None
         for the uniform ``mask / K``. The reference path builds ``mask / K`` itself.
         ``edge_weights`` [6] (PC-DARTS' edge normalisation) and ``partial_channels`` > 1 take
-        the partial path (no probe)."""
+        the partial path (no probe). ``unsampled`` [6] (fast path only): GDAS' sum of the hard
+        weights of each edge's unsampled ops (value 0), added to the edge's node as the released
+        GDAS does, so that their gradient reaches alpha."""
         mask = full_mask() if mask is None else mask
         partial = self.cfg.partial_channels > 1 or edge_weights is not None
         if partial and probe is not None:
             raise ValueError("the partial-channel path measures no importance")
+        if unsampled is not None and (partial or not fast):
+            raise ValueError("unsampled ops' weights are added on the fast path only")
         if (partial or not fast) and weights is None:
             weights = torch.tensor(mask, dtype=x.dtype, device=x.device) / K
         x = self.stem(x)
@@ -233,7 +248,7 @@ class Supernet(nn.Module):
                 if partial:
                     x = layer.forward_partial(x, mask, weights, edge_weights)
                 elif fast:
-                    x = layer.forward_fast(x, mask, weights, probe, cell)
+                    x = layer.forward_fast(x, mask, weights, probe, cell, unsampled)
                 else:
                     x = layer.forward_reference(x, weights, probe, cell)
                 cell += 1
