@@ -131,8 +131,14 @@ def test_cli_prepare_nb201_keeps_a_corrupt_imported_table_and_names_the_import(t
     root = tmp_path / "root"
     copy_benchmark_files(root)
     table = root / "nb201" / TABLE_NAME
+    # a partial import never lands on the data root's table ...
+    kept = table.read_bytes()
     res = _isdarts("nb201", "import", "--nats", str(nats), "--root", str(root), "--partial")
-    assert res.returncode == 0, res.stderr
+    _one_line_error(res, "--partial: a partial table never replaces the data root's table")
+    assert table.read_bytes() == kept
+    # ... a full import does (with --force over the copied table): recorded as one here
+    made_by = f"isdarts nb201 import --nats {nats.resolve()} --out {table.resolve()} --force"
+    sha_record.write_recorded(table, kept, made_by)
     with open(table, "ab") as f:
         f.write(b"\n")
     before = _listing(root)

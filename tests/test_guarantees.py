@@ -154,3 +154,116 @@ def test_a_damaged_checkpoint_is_one_line(stopped_run, tmp_path, edit, needle):
     )
     one_line_error(res, needle)
     assert (out / "log.jsonl").read_text() == log  # nothing rewritten
+
+
+# ---------- no verb writes over a file it did not make ----------
+def _search(out: Path, *extra: str):
+    return isdarts(
+        "search", "--method", "isdarts", "--profile", "smoke", "--device", "cpu",
+        "--out", str(out), *extra,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "name, text, needle",
+    [
+        ("notes.txt", "mine\n", "holds files that are not this run's (notes.txt)"),
+        ("log.jsonl", "my own log\n", "log.jsonl: not a run log of this harness"),
+        ("log.jsonl", '{"step": 1}\n', "log.jsonl: not a run log of this harness"),
+    ],
+)
+def test_a_search_never_writes_over_a_users_file(tmp_path, name, text, needle):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / name).write_text(text)
+    one_line_error(_search(out), needle)
+    assert (out / name).read_text() == text
+    assert sorted(p.name for p in out.iterdir()) == [name]
+
+
+def test_a_run_log_left_without_its_checkpoint_is_replaced(stopped_run, tmp_path):
+    """Deleting the checkpoint to start over (what the messages advise) still works."""
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "log.jsonl").write_text((stopped_run / "log.jsonl").read_text())
+    res = _search(out)
+    assert res.returncode == 0, res.stderr
+    assert "resuming" not in res.stderr
+    assert len((out / "log.jsonl").read_text().splitlines()) == 6
+
+
+def test_genotype_plot_never_writes_over_its_input(tmp_path):
+    g = tmp_path / "g.json"
+    res = isdarts("genotype", "darts_v2", "--json")
+    assert res.returncode == 0, res.stderr
+    g.write_text(json.dumps(json.loads(res.stdout)["genotype"]))
+    before = g.read_bytes()
+    one_line_error(isdarts("genotype", str(g), "--plot", str(g)), "would overwrite it")
+    assert g.read_bytes() == before
+
+
+def test_nb201_import_never_replaces_a_table_unasked(tmp_path):
+    table = tmp_path / "t.csv"
+    table.write_text("mine\n")
+    nats = tmp_path / "nats"  # checked after the output: no folder needed
+    res = isdarts("nb201", "import", "--nats", str(nats), "--out", str(table))
+    one_line_error(res, "exists (pass --force to replace it)")
+    assert table.read_text() == "mine\n"
+
+
+# ---------- a profile says what it leaves to the defaults ----------
+def _profile(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "p.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_a_profile_without_a_methods_block_says_so(tmp_path, cifar10, bench):
+    from isdarts.config import profiles
+    from isdarts.search.cli import say_defaults
+    from isdarts.spaces.nb201.profile import load_profile
+
+    smoke = (REPO / "config" / "profiles" / "smoke.yaml").read_text()
+    text = smoke.split("\ngdas:")[0].replace("\ntrain_subset:", "\n#", 1) + "\n"
+    prof = load_profile(_profile(tmp_path, text))
+    path, missing = profiles.defaulted(prof)
+    assert "train_subset" in missing and "gdas" in missing and "darts" not in missing
+    import contextlib
+    import io
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        say_defaults(prof, "gdas", "nb201")
+        say_defaults(prof, "darts", "nb201")
+    lines = err.getvalue().splitlines()
+    assert len(lines) == 2
+    assert "does not name train_subset, gdas:" in lines[0]
+    assert "gdas" not in lines[1] and "train_subset" in lines[1]
+
+
+def test_a_full_profile_says_nothing():
+    import contextlib
+    import io
+
+    from isdarts.search.cli import say_defaults
+    from isdarts.spaces.nb201.profile import load_profile
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        for method in ("isdarts", "darts", "gdas", "enas", "setn", "snas", "idarts"):
+            say_defaults(load_profile("cpu"), method, "nb201")
+    assert err.getvalue() == ""
+
+
+def test_a_train_subset_above_the_data_is_an_error(tmp_path, cifar10, bench):
+    smoke = (REPO / "config" / "profiles" / "smoke.yaml").read_text()
+    import re
+
+    text = re.sub(r"\ntrain_subset: *\d+", "\ntrain_subset: 60000", smoke, count=1)
+    assert text != smoke
+    path = _profile(tmp_path, text)
+    res = isdarts(
+        "search", "--method", "isdarts", "--profile", str(path), "--device", "cpu",
+        "--out", str(tmp_path / "run"),
+    )  # fmt: skip
+    one_line_error(res, "train_subset 60000 exceeds the 50,000 training images of cifar10")

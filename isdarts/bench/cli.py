@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from isdarts._io import path_arg
+from isdarts.errors import IsdartsError
 
 
 def _query(args: argparse.Namespace) -> int:
@@ -31,7 +33,15 @@ def _import(args: argparse.Namespace) -> int:
     from isdarts.bench.nb201 import TABLE_NAME
     from isdarts.data.sources import data_root
 
-    out = args.out or data_root(args.root) / "nb201" / TABLE_NAME
+    default = data_root(args.root) / "nb201" / TABLE_NAME
+    out = Path(args.out) if args.out else default
+    if args.partial and out.resolve() == default.resolve():
+        raise IsdartsError(
+            f"--partial: a partial table never replaces the data root's table ({default}); "
+            "name another file with --out"
+        )
+    if out.exists() and not args.force:
+        raise IsdartsError(f"--out {out}: exists (pass --force to replace it)")
     path = import_nats(args.nats, out, partial=args.partial)
     print(f"wrote {path}")
     return 0
@@ -59,6 +69,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     imp.add_argument("--root", type=path_arg, help="data root (default $ISDARTS_DATA or ./data)")
     imp.add_argument(
-        "--partial", action="store_true", help="accept a folder with fewer than 15,625 files"
+        "--partial",
+        action="store_true",
+        help="accept a folder with fewer than 15,625 files (then --out names another file)",
     )
+    imp.add_argument("--force", action="store_true", help="replace an existing table at --out")
     imp.set_defaults(func=_import)

@@ -285,6 +285,7 @@ def load(cls: type[P], kind: str, name_or_path: str | os.PathLike) -> P:
         if block in raw and raw[block] is None:
             raw[block] = {}  # an empty block: the paper's settings
     check(path, raw, kind)
+    named = {block: set(raw[block]) for block in blocks if block in raw}
     for block, settings_cls in blocks.items():
         if block in raw:
             values = dict(raw[block])
@@ -293,7 +294,35 @@ def load(cls: type[P], kind: str, name_or_path: str | os.PathLike) -> P:
             raw[block] = settings_cls(**values)
     prof = cls(name=path.stem.removeprefix(prefix), **raw)
     _check_together(path, prof)
+    # not a field: what the file left to the defaults (said on stderr by the verbs that run it)
+    object.__setattr__(prof, "_defaulted", (path, _missing(cls, raw, named)))
     return prof
+
+
+def _missing(cls: type, raw: dict[str, Any], named: dict[str, set[str]]) -> tuple[str, ...]:
+    """The settings a profile file does not name: top-level keys, whole blocks and the keys of
+    the blocks it gives (``named``: the keys each given block names)."""
+    out = []
+    for f in dataclasses.fields(cls):
+        if f.name == "name":
+            continue
+        if f.name not in raw:
+            out.append(f.name)
+        elif f.name in named:
+            keys = {k.name for k in dataclasses.fields(raw[f.name])}
+            out.extend(f"{f.name}.{k}" for k in sorted(keys - named[f.name]))
+    return tuple(out)
+
+
+def defaulted(prof: Any) -> tuple[Path | None, tuple[str, ...]]:
+    """(the profile's file, the settings it did not name and took from the defaults)."""
+    return getattr(prof, "_defaulted", (None, ()))
+
+
+def carry_defaulted(new: Any, old: Any) -> Any:
+    """``new`` (a ``dataclasses.replace`` of ``old``) with ``old``'s record of defaults."""
+    object.__setattr__(new, "_defaulted", defaulted(old))
+    return new
 
 
 def _check_together(path: Path, prof: Any) -> None:

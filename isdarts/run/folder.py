@@ -157,6 +157,41 @@ def load_checkpoint(path: Path, device: torch.device) -> dict:
     return ckpt
 
 
+RUN_FILES = frozenset({"result.json", "checkpoint.pt", "log.jsonl", LOCK})
+
+
+def _own_log(path: Path) -> bool:
+    """Whether ``path`` reads as a run log this harness wrote: JSON objects, one per line,
+    each with its epoch number (a run's log outlives its checkpoint when a user deletes the
+    checkpoint to start over)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        rows = [json.loads(line) for line in lines if line.strip()]
+    except (OSError, ValueError):
+        return False
+    return all(isinstance(r, dict) and type(r.get("epoch")) is int for r in rows)
+
+
+def check_fresh_folder(spec: RunSpec) -> None:
+    """Before a run starts afresh in ``spec.out``: the folder holds nothing but what a run of
+    this harness writes (a log it can replace, a lock); any other file, or a ``log.jsonl`` that
+    is not a run log, is the user's and is not written over."""
+    foreign = sorted(
+        p.name for p in spec.out.iterdir() if p.name not in RUN_FILES and not p.name.startswith(".")
+    )
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+        raise IsdartsError(
+            f"--out {spec.out}: holds files that are not this run's ({shown}); use an empty or "
+            "new folder"
+        )
+    if spec.log_path.is_file() and not _own_log(spec.log_path):
+        raise IsdartsError(
+            f"{spec.log_path}: not a run log of this harness (would be replaced); use another "
+            "--out or move it"
+        )
+
+
 def start_or_resume(spec: RunSpec, job: Job) -> dict:
     """The state to go on from: the checkpoint's (restored into the job), else a fresh one.
 
@@ -165,6 +200,7 @@ def start_or_resume(spec: RunSpec, job: Job) -> dict:
     start any stale log is removed.
     """
     if not spec.ckpt_path.is_file():
+        check_fresh_folder(spec)
         spec.log_path.unlink(missing_ok=True)
         return job.new_state()
     ckpt = load_checkpoint(spec.ckpt_path, job.device)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from isdarts._io import path_arg
+from isdarts.config import profiles
 from isdarts.config.methods import METHODS
 from isdarts.errors import IsdartsError
 
@@ -31,7 +33,26 @@ def _load_profile(args: argparse.Namespace):
         return profile
     if args.threads < 1:
         raise IsdartsError(f"--threads {args.threads}: expected a positive number")
-    return dataclasses.replace(profile, threads=args.threads)
+    return profiles.carry_defaulted(dataclasses.replace(profile, threads=args.threads), profile)
+
+
+def say_defaults(profile, method: str, space: str) -> None:
+    """One stderr line naming the settings this search uses that its profile file left to the
+    defaults (the paper's, or the method's source's), if any."""
+    from isdarts.search.methods import get_method
+
+    path, missing = profiles.defaulted(profile)
+    block = getattr(get_method(method, space), "block", None)
+    blocks = set(getattr(type(profile), "blocks", {})) | {"darts"}
+    used = [k for k in missing if k.split(".")[0] == block or k.split(".")[0] not in blocks]
+    if not used:
+        return
+    shown = ", ".join(used[:8]) + (f" and {len(used) - 8} more" if len(used) > 8 else "")
+    print(
+        f"isdarts: profile {path} does not name {shown}: using the defaults (the paper's "
+        "settings; a method's block: its source's)",
+        file=sys.stderr,
+    )
 
 
 def _print_nb201(r: dict) -> None:
@@ -68,7 +89,9 @@ def search_request(args: argparse.Namespace) -> SearchRequest:
 def _search(args: argparse.Namespace) -> int:
     from isdarts.search.loop import run_search
 
-    result = run_search(search_request(args))
+    req = search_request(args)
+    say_defaults(req.profile, req.method, req.space)
+    result = run_search(req)
     (_print_darts if args.space == "darts" else _print_nb201)(result)
     return 0
 

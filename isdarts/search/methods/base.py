@@ -32,6 +32,7 @@ from torch import nn
 from isdarts.config import seeds
 from isdarts.data import Dataset, load_split
 from isdarts.data.loader import BatchLoader, fixed_subset
+from isdarts.errors import IsdartsError
 from isdarts.run.engine import cosine_lr
 from isdarts.search.step import Arch, ArchState, UnrolledArchState
 from isdarts.spaces.importance import shrink_points
@@ -99,6 +100,15 @@ def _passes(loader: BatchLoader, epoch: int) -> Iterator:
         k += 1
 
 
+def check_subset(prof, available: int, what: str) -> None:
+    """A ``train_subset`` above the images there are is an error, not all of them."""
+    if prof.train_subset is not None and prof.train_subset > available:
+        raise IsdartsError(
+            f"profile {prof.name}: train_subset {prof.train_subset} exceeds the {available:,} "
+            f"training images of {what}"
+        )
+
+
 def loader_kw(prof, ds: Dataset, seed: int, device: torch.device) -> dict:
     return dict(
         mean=ds.mean,
@@ -115,6 +125,7 @@ class IsDarts:
     name = "isdarts"
 
     def loaders(self, prof, ds: Dataset, data_root, seed: int, device) -> Loaders:
+        check_subset(prof, len(ds.train_labels), ds.name)
         idx = fixed_subset(len(ds.train_labels), prof.train_subset)
         kw = loader_kw(prof, ds, seed, device)
         return Loaders(
@@ -163,6 +174,7 @@ class Darts:
 
     def loaders(self, prof, ds: Dataset, data_root, seed: int, device) -> Loaders:
         tr, va = self.halves(prof, ds, data_root)
+        check_subset(prof, len(tr) + len(va), f"{ds.name} (its two halves)")
         half = None if prof.train_subset is None else prof.train_subset // 2
         tr, va = tr[fixed_subset(len(tr), half)], va[fixed_subset(len(va), half)]
         kw = loader_kw(prof, ds, seed, device)

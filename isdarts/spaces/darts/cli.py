@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from isdarts._io import path_arg
 
@@ -14,11 +15,14 @@ def _genotype(args: argparse.Namespace) -> int:
     from isdarts.spaces.darts.eval_net import params_m
     from isdarts.spaces.darts.names import load_genotype
 
+    if args.plot:
+        from isdarts._io import check_outputs
+
+        inputs = [args.genotype] if Path(args.genotype).is_file() else []
+        check_outputs({"--plot": args.plot}, inputs)
     g = load_genotype(args.genotype)
     size = params_m(g, args.channels, args.layers)
     if args.plot:
-        from pathlib import Path
-
         from isdarts.spaces.darts.plot import plot_genotype
 
         name = args.title or Path(args.genotype).name
