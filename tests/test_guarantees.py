@@ -267,3 +267,83 @@ def test_a_train_subset_above_the_data_is_an_error(tmp_path, cifar10, bench):
         "--out", str(tmp_path / "run"),
     )  # fmt: skip
     one_line_error(res, "train_subset 60000 exceeds the 50,000 training images of cifar10")
+
+
+# ---------- what a verb reads from two places agrees ----------
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory, cifar10, bench):
+    out = tmp_path_factory.mktemp("finished") / "run"
+    res = _search(out)
+    assert res.returncode == 0, res.stderr
+    return out
+
+
+def _copy_run(src: Path, dst: Path) -> Path:
+    dst.mkdir()
+    for name in ("result.json", "log.jsonl"):
+        (dst / name).write_bytes((src / name).read_bytes())
+    return dst
+
+
+@pytest.mark.parametrize(
+    "field, value, needle",
+    [
+        ("seed", 5, "seed 5 disagrees with its identity (0)"),
+        ("method", "darts", "method 'darts' disagrees with its identity ('isdarts')"),
+    ],
+)
+def test_evaluate_refuses_a_result_whose_fields_disagree_with_its_identity(
+    finished_run, tmp_path, field, value, needle
+):
+    run = _copy_run(finished_run, tmp_path / "run")
+    result = json.loads((run / "result.json").read_text())
+    result[field] = value
+    (run / "result.json").write_text(json.dumps(result))
+    res = isdarts("evaluate", "--run", str(run), "--out", str(tmp_path / "e.json"))
+    one_line_error(res, needle)
+    assert not (tmp_path / "e.json").exists()
+
+
+def test_evaluate_refuses_edited_profile_settings(finished_run, tmp_path):
+    run = _copy_run(finished_run, tmp_path / "run")
+    result = json.loads((run / "result.json").read_text())
+    result["profile_settings"]["epochs"] = 30
+    (run / "result.json").write_text(json.dumps(result))
+    res = isdarts("evaluate", "--run", str(run), "--out", str(tmp_path / "e.json"))
+    one_line_error(res, "profile_settings disagree with its identity in epochs")
+
+
+def _aggregate(finished_run, tmp_path, published=REPO / "config" / "published.yaml"):
+    evaluation = tmp_path / "e.json"
+    res = isdarts("evaluate", "--run", str(finished_run), "--out", str(evaluation))
+    assert res.returncode == 0, res.stderr
+    runs, summary = tmp_path / "runs.csv", tmp_path / "summary.csv"
+    return runs, summary, isdarts(
+        "aggregate", str(evaluation), "--published", str(published),
+        "--runs", str(runs), "--summary", str(summary),
+    )  # fmt: skip
+
+
+def test_report_refuses_a_summary_edited_away_from_its_runs(finished_run, tmp_path):
+    runs, summary, res = _aggregate(finished_run, tmp_path)
+    assert res.returncode == 0, res.stderr
+    lines = summary.read_text().splitlines()
+    header = lines[0].split(",")
+    cells = lines[1].split(",")
+    cells[header.index("mean")] = "99.9000"
+    summary.write_text("\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n")
+    res = isdarts(
+        "report", "--runs", str(runs), "--summary", str(summary),
+        "--published", str(REPO / "config" / "published.yaml"), "--out", str(tmp_path / "r.md"),
+    )  # fmt: skip
+    one_line_error(res, "mean 99.9 is not that of its runs")
+    assert not (tmp_path / "r.md").exists()
+
+
+def test_a_published_value_outside_0_to_100_is_refused(finished_run, tmp_path):
+    text = (REPO / "config" / "published.yaml").read_text()
+    bad = tmp_path / "published.yaml"
+    bad.write_text(text.replace("[80.42,", "[500,", 1))
+    assert bad.read_text() != text
+    _, _, res = _aggregate(finished_run, tmp_path, published=bad)
+    one_line_error(res, "expected an accuracy in % (0..100)")

@@ -1,5 +1,6 @@
-"""The README's results blocks are copies of the committed reports' sections, made by
-``isdarts readme``: a stale block is found, filled, and the repository's README is in sync."""
+"""The README's and docs pages' results blocks are copies of the committed reports' sections,
+made by ``isdarts readme``: a stale block is found, filled, and the repository's pages are in
+sync."""
 
 from __future__ import annotations
 
@@ -47,5 +48,49 @@ def test_a_block_naming_a_missing_report_is_one_line(tmp_path) -> None:
     one_line_error(isdarts("readme", str(readme)), "nowhere/README.md: no such report")
 
 
-def test_the_repository_readme_matches_the_committed_reports() -> None:
-    assert sync_readme(REPO / "README.md", check=True) == []
+TABLE = (
+    "# R\n\n## Table\n\nSome text.\n\n| Method | a |\n| --- | --- |\n| ResNet | 1 |\n"
+    "| DARTS (1st order) | 2 |\n| **DARTS (1st order), this harness** | **3** |\n"
+    "| DARTS (2nd order) | 4 |\n| IS-DARTS | 5 |\n\nDifferences:\n\n| x |\n| --- |\n| DARTS |\n"
+    "\n![fig](figures/a.png) and [runs](runs/x/#top), [web](https://example.org/a)\n"
+)
+
+
+def test_a_block_may_copy_only_some_rows_of_the_first_table(tmp_path) -> None:
+    (tmp_path / "rep").mkdir()
+    (tmp_path / "rep" / "README.md").write_text(TABLE)
+    page = tmp_path / "README.md"
+    page.write_text("<!-- from rep/README.md#Table | rows: IS-DARTS; DARTS (1st order) -->\n<!-- end -->\n")
+    assert sync_readme(page) == ["rep/README.md#Table | rows: IS-DARTS; DARTS (1st order)"]
+    assert page.read_text().splitlines()[1:-1] == [
+        "| Method | a |",
+        "| --- | --- |",
+        "| DARTS (1st order) | 2 |",
+        "| **DARTS (1st order), this harness** | **3** |",
+        "| IS-DARTS | 5 |",
+    ]
+    page.write_text("<!-- from rep/README.md#Table | rows: GDAS -->\n<!-- end -->\n")
+    one_line_error(isdarts("readme", str(page)), "no table row starting with 'GDAS'")
+
+
+def test_relative_links_of_a_copied_section_point_from_the_page(tmp_path) -> None:
+    (tmp_path / "reports" / "r").mkdir(parents=True)
+    (tmp_path / "reports" / "r" / "README.md").write_text(TABLE)
+    (tmp_path / "docs").mkdir()
+    page = tmp_path / "docs" / "page.md"
+    page.write_text("<!-- from ../reports/r/README.md#Table -->\n<!-- end -->\n")
+    sync_readme(page)
+    text = page.read_text()
+    assert "![fig](../reports/r/figures/a.png)" in text
+    assert "[runs](../reports/r/runs/x/#top)" in text and "(https://example.org/a)" in text
+
+
+def pages_with_blocks() -> list:
+    pages = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    return [p for p in pages if "<!-- from " in p.read_text(encoding="utf-8")]
+
+
+def test_the_repository_pages_match_the_committed_reports() -> None:
+    assert REPO / "README.md" in pages_with_blocks()
+    for page in pages_with_blocks():
+        assert sync_readme(page, check=True) == [], page

@@ -13,6 +13,7 @@ with ``gap_to_optimum`` = optimum - ours.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -63,6 +64,28 @@ SUMMARY_COLUMNS = [
 ]
 
 
+def _one_table(df: pd.DataFrame) -> None:
+    """The evaluations looked their cells up in one benchmark table: files of other paths are
+    compared by content (sha256), and two that differ are an error naming both (a path no
+    longer there cannot be compared and is let pass)."""
+    tables = sorted({str(t) for t in df["table"].dropna()})
+    if len(tables) < 2:
+        return
+    digests = {}
+    for t in tables:
+        try:
+            digests[t] = hashlib.sha256(Path(t).read_bytes()).hexdigest()
+        except OSError:
+            digests[t] = None
+    present = {t: d for t, d in digests.items() if d is not None}
+    if len(set(present.values())) > 1:
+        a, b = sorted(present)[:2]
+        raise IsdartsError(
+            f"evaluations against different benchmark tables ({a}, {b}); evaluate every run "
+            "against one"
+        )
+
+
 def runs_table(evaluations: Iterable[str | os.PathLike]) -> pd.DataFrame:
     """One row per evaluation file, sorted by space, method, data set, seed."""
     paths = [Path(p) for p in evaluations]
@@ -100,6 +123,7 @@ def runs_table(evaluations: Iterable[str | os.PathLike]) -> pd.DataFrame:
         )
     if df["profile"].nunique() > 1:
         raise IsdartsError(f"evaluations of several run profiles: {sorted(df['profile'].unique())}")
+    _one_table(df)
     df = df[RUN_COLUMNS + [c for c in df.columns if c not in RUN_COLUMNS]]
     order = {m: i for i, m in enumerate(METHOD_ORDER)}
     df = df.assign(_m=df["method"].map(lambda m: order.get(m, len(order))))

@@ -131,6 +131,7 @@ def evaluate(run: str | os.PathLike, bench: Benchmark) -> dict[str, Any]:
         raise IsdartsError(
             f"{result_path(run)}: space '{result['space']}' has no benchmark look-up (expected nb201)"
         )
+    check_identity(run, result)
     row = bench.query(result["arch"])
     record: dict[str, Any] = {
         k: result[k] for k in ("space", "method", "dataset", "seed", "profile")
@@ -142,6 +143,30 @@ def evaluate(run: str | os.PathLike, bench: Benchmark) -> dict[str, Any]:
     record["table"] = str(bench.path) if bench.path is not None else None
     record.update(evidence_columns(run, result, bench))
     return record
+
+
+def check_identity(run, result: dict[str, Any]) -> None:
+    """A result's fields against the identity recorded in the same file (what the run was
+    started as): space, method, data set, seed and every setting of the profile."""
+    identity = result.get("identity")
+    if not isinstance(identity, dict):  # written before results carried their identity
+        return
+    where = result_path(run)
+    for key in ("space", "method", "dataset", "seed"):
+        if key in identity and identity[key] != result.get(key):
+            raise IsdartsError(
+                f"{where}: {key} {result.get(key)!r} disagrees with its identity "
+                f"({identity[key]!r}): edited by hand?"
+            )
+    settings = result.get("profile_settings")
+    recorded = identity.get("profile")
+    if isinstance(settings, dict) and isinstance(recorded, dict):
+        differs = sorted(k for k, v in recorded.items() if settings.get(k) != v)
+        if differs:
+            raise IsdartsError(
+                f"{where}: profile_settings disagree with its identity in "
+                f"{', '.join(differs[:5])}: edited by hand?"
+            )
 
 
 def evidence_columns(run, result: dict[str, Any], bench: Benchmark) -> dict[str, Any]:

@@ -410,4 +410,38 @@ def read_tables(
         )
     check_summary_rows(summary, keys, per_group, str(summary_csv))
     check_counts(runs, summary, keys, (str(runs_csv), str(summary_csv)))
+    if space == "nb201":
+        check_statistics(runs, summary, keys, (str(runs_csv), str(summary_csv)))
     return runs, summary
+
+
+# both tables' numbers are written with 4 decimals (isdarts.report.aggregate.write_csv): a
+# statistic recomputed from the rounded runs may differ from the written one by about 1e-4
+_WRITTEN = 2e-4
+
+
+def check_statistics(
+    runs: pd.DataFrame, summary: pd.DataFrame, keys: list[str], where: tuple[str, str]
+) -> None:
+    """Each summary row's n, mean, std, min and max are those of its runs (to the 4 decimals
+    they are written with): an edited summary is refused, not printed beside verdicts computed
+    from the runs."""
+    groups = dict(iter(runs.groupby(keys, sort=False)))
+    for _, row in summary.iterrows():
+        key = tuple(row[k] for k in keys)
+        values = groups[key][row["metric"]].astype(float)
+        expected = {
+            "n": float(len(values)),
+            "mean": float(values.mean()),
+            "std": float(values.std(ddof=1)) if len(values) > 1 else float("nan"),
+            "min": float(values.min()),
+            "max": float(values.max()),
+        }
+        for stat, want in expected.items():
+            got = float(row[stat]) if pd.notna(row[stat]) else float("nan")
+            same = (pd.isna(got) and pd.isna(want)) or abs(got - want) <= _WRITTEN
+            if not same:
+                raise IsdartsError(
+                    f"{where[1]}: {' '.join(map(str, key))} {row['metric']} {stat} {got:g} is "
+                    f"not that of its runs in {where[0]} ({want:.4f}); rerun the aggregation"
+                )
