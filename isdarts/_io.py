@@ -26,6 +26,9 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> Path
         os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp creates 0600; give the usual mode
         write(tmp_path)
         os.replace(tmp_path, path)
+    except OSError as exc:  # named by the path asked for, not the temporary file
+        tmp_path.unlink(missing_ok=True)
+        raise IsdartsError(f"{path}: cannot write ({exc.strerror or exc})") from None
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise

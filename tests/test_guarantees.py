@@ -347,3 +347,56 @@ def test_a_published_value_outside_0_to_100_is_refused(finished_run, tmp_path):
     assert bad.read_text() != text
     _, _, res = _aggregate(finished_run, tmp_path, published=bad)
     one_line_error(res, "expected an accuracy in % (0..100)")
+
+
+def test_run_files_must_be_the_reports_runs_and_stale_copies_go(finished_run, tmp_path):
+    from isdarts.report.runfiles import copy_run_files
+
+    out = tmp_path / "runs"
+    stale = out / "darts" / "cifar10" / "seed7"
+    stale.mkdir(parents=True)
+    for name in ("result.json", "log.jsonl"):
+        (stale / name).write_text("{}\n")
+    keep = out / "notes"
+    keep.mkdir()
+    (keep / "mine.txt").write_text("x")
+    with pytest.raises(IsdartsError, match=r"--results: 1 of the report's runs missing"):
+        copy_run_files([finished_run], out, {("isdarts", "cifar10", 0), ("darts", "cifar10", 1)})
+    with pytest.raises(IsdartsError, match=r"--results: 1 not in the report"):
+        copy_run_files([finished_run], out, set())
+    (folder,) = copy_run_files([finished_run], out, {("isdarts", "cifar10", 0)})
+    assert folder == out / "isdarts" / "cifar10" / "seed0"
+    assert not (out / "darts").exists()  # the stale copy removed, its empty parents too
+    assert (keep / "mine.txt").read_text() == "x"  # not a run folder: left alone
+
+
+def test_a_finished_run_in_a_read_only_folder_is_nothing_to_do(finished_run, tmp_path):
+    run = _copy_run(finished_run, tmp_path / "ro")
+    run.chmod(0o555)
+    try:
+        if os.access(run, os.W_OK):  # root writes anyway: the case cannot arise
+            pytest.skip("running as root: a read-only folder is still writable")
+        res = _search(run)
+        assert res.returncode == 0, res.stderr
+        assert "nothing to do" in res.stderr
+    finally:
+        run.chmod(0o755)
+
+
+def test_a_huge_profile_is_refused_before_parsing(tmp_path):
+    path = tmp_path / "big.yaml"
+    path.write_text("channels: 8\nx: [" + "1, " * 200_000 + "1]\n")
+    res = isdarts(
+        "search", "--method", "isdarts", "--profile", str(path), "--out", str(tmp_path / "r")
+    )
+    one_line_error(res, "bytes (expected a profile of settings, at most 256,000 bytes)")
+
+
+def test_a_write_error_names_the_path_asked_for(tmp_path):
+    from isdarts._io import write_text_atomic
+
+    target = tmp_path / "x.png"
+    target.mkdir()
+    with pytest.raises(IsdartsError) as err:
+        write_text_atomic(target, "data")
+    assert str(err.value).startswith(f"{target}: cannot write") and ".tmp" not in str(err.value)

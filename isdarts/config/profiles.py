@@ -117,9 +117,18 @@ class SearchProfile(RunProfile):
     darts: DartsSettings = field(default_factory=DartsSettings)
 
 
+MAX_PROFILE_BYTES = 256_000
+
+
 def read_mapping(path: Path) -> dict[str, Any]:
     """The YAML mapping of settings in ``path``. An empty file is an error: it would silently
     mean the paper's settings (a GPU-scale run)."""
+    size = path.stat().st_size
+    if size > MAX_PROFILE_BYTES:  # a profile is a few kB; refuse before parsing megabytes
+        raise IsdartsError(
+            f"{path}: {size:,} bytes (expected a profile of settings, at most "
+            f"{MAX_PROFILE_BYTES:,} bytes)"
+        )
     raw = read_yaml(path)
     if raw is None:
         raise IsdartsError(

@@ -82,7 +82,11 @@ def _report(args: argparse.Namespace) -> int:
 
         if not args.results:
             raise IsdartsError("--run-files: expected the runs to copy (--results RESULT...)")
-        for folder in copy_run_files(args.results, args.run_files):
+        from isdarts.report.tables import read_tables
+
+        runs, _ = read_tables(args.runs, args.summary, "nb201")
+        listed = {(r.method, r.dataset, int(r.seed)) for r in runs.itertuples()}
+        for folder in copy_run_files(args.results, args.run_files, listed):
             print(f"wrote {folder}")
     path = write_report(args.runs, args.summary, published, args.figures, args.out, criteria)
     print(f"wrote {path}")

@@ -22,13 +22,31 @@ def run_folder(result: dict) -> Path:
     return Path(result["method"]) / result["dataset"] / f"seed{result['seed']}"
 
 
-def copy_run_files(runs: list[str | os.PathLike], out: str | os.PathLike) -> list[Path]:
+def copy_run_files(
+    runs: list[str | os.PathLike],
+    out: str | os.PathLike,
+    listed: set[tuple[str, str, int]] | None = None,
+) -> list[Path]:
     """Copy each run's files into ``out`` (replaced atomically, one file at a time); two runs
-    of one method, data set and seed are an error. Returns the folders written."""
+    of one method, data set and seed are an error, and so are runs other than the report's
+    (``listed``: its runs table's method, data set and seed). Run folders of an earlier copy
+    that are no longer among the runs are removed. Returns the folders written."""
     out = Path(out)
+    results = [(run, load_result(run)) for run in runs]
+    if listed is not None:
+        given = {(r["method"], r["dataset"], int(r["seed"])) for _, r in results}
+        if given != listed:
+            missing = sorted(listed - given)
+            extra = sorted(given - listed)
+            parts = [f"{len(missing)} of the report's runs missing"] if missing else []
+            parts += [f"{len(extra)} not in the report"] if extra else []
+            first = (missing or extra)[0]
+            raise IsdartsError(
+                f"--results: {', '.join(parts)} (e.g. {first[0]} {first[1]} seed {first[2]}); "
+                "name every run of the runs table, no other"
+            )
     seen: dict[Path, Path] = {}
-    for run in runs:
-        result = load_result(run)
+    for run, result in results:
         load_log(run, result)  # the log the figures read: complete and well formed
         folder = run_folder(result)
         src = result_path(run).parent
@@ -46,4 +64,21 @@ def copy_run_files(runs: list[str | os.PathLike], out: str | os.PathLike) -> lis
         atomic_write(
             out / folder / "log.jsonl", lambda p, s=src: shutil.copyfile(s / "log.jsonl", p)
         )
+    _remove_stale(out, set(seen))
     return [out / f for f in seen]
+
+
+def _remove_stale(out: Path, kept: set[Path]) -> None:
+    """Remove ``<method>/<dataset>/seed<k>/`` folders of an earlier copy that hold nothing but
+    a run's two files and are not among ``kept`` (anything else there is left alone)."""
+    for result in out.glob("*/*/seed*/result.json"):
+        folder = result.parent
+        if folder.relative_to(out) in kept:
+            continue
+        if {p.name for p in folder.iterdir()} <= {"result.json", "log.jsonl"}:
+            for p in folder.iterdir():
+                p.unlink()
+            folder.rmdir()
+            for parent in (folder.parent, folder.parent.parent):
+                if parent != out and not any(parent.iterdir()):
+                    parent.rmdir()

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import math
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -198,6 +199,12 @@ def _run(spec: RunSpec, prepare: Callable[[], Job], on_epoch_end: EpochHook | No
     the folder's lock; writes and returns its result (with the run's identity). ``prepare``
     runs only for a run still to do, after the clock starts. ``on_epoch_end(epoch)`` runs
     after each epoch's checkpoint and log line (tests use it to kill a run)."""
+    if spec.result_path.is_file() and not os.access(spec.out, os.W_OK):
+        # a finished run in a folder this user cannot write (a shared, read-only copy): its
+        # result needs no lock, and any other state there cannot be changed anyway
+        done = finished_result(spec)
+        if done is not None:
+            return done
     with locked(spec.out):
         done = finished_result(spec)
         if done is not None:

@@ -91,10 +91,14 @@ def locked(out: Path) -> Iterator[None]:
                 f"{out}: in use by another run (pid {holder}); wait for it to end or use "
                 "another --out"
             ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
         try:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
             yield
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+                raise
+            raise IsdartsError(f"{out}: cannot write there ({exc.strerror})") from None
         finally:
             path.unlink(missing_ok=True)
             if created and not any(out.iterdir()):
