@@ -123,6 +123,40 @@ def read_yaml(path: str | os.PathLike) -> Any:
         ) from None
 
 
+# What a pickle the harness reads may name (data sets' pickle batches, NATS-Bench's files):
+# numpy arrays, their dtypes and scalars (numpy 1 and 2 names, Python 2 and 3 pickles) and
+# ordered dicts. Anything else (a function, a class) would be code to run: refused unlooked-up.
+PICKLE_ALLOWED = frozenset(
+    {
+        (module, name)
+        for prefix in ("numpy.core", "numpy._core")
+        for module, name in (
+            (f"{prefix}.multiarray", "_reconstruct"),
+            (f"{prefix}.multiarray", "scalar"),
+            (f"{prefix}.numeric", "_frombuffer"),
+        )
+    }
+    | {("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode")}
+    | {("collections", "OrderedDict")}
+)
+
+
+def load_pickle(file: Any, **options: Any) -> Any:
+    """``pickle.load(file, **options)`` allowing only :data:`PICKLE_ALLOWED`; anything else
+    raises ``pickle.UnpicklingError`` naming it, before it is imported."""
+    import pickle
+
+    class Restricted(pickle.Unpickler):
+        def find_class(self, module: str, name: str) -> Any:
+            if (module, name) not in PICKLE_ALLOWED:
+                raise pickle.UnpicklingError(
+                    f"refused: it names {module}.{name} (only arrays and plain values are read)"
+                )
+            return super().find_class(module, name)
+
+    return Restricted(file, **options).load()
+
+
 def _not_a_number(text: str) -> float:
     raise ValueError(f"{text} is not a JSON number")
 

@@ -400,3 +400,39 @@ def test_a_write_error_names_the_path_asked_for(tmp_path):
     with pytest.raises(IsdartsError) as err:
         write_text_atomic(target, "data")
     assert str(err.value).startswith(f"{target}: cannot write") and ".tmp" not in str(err.value)
+
+
+def test_a_data_pickle_that_would_run_code_is_refused(tmp_path):
+    import pickle
+
+    from isdarts.data._formats import _unpickle
+
+    marker = tmp_path / "ran"
+    path = tmp_path / "data_batch_1"
+    with open(path, "wb") as f:
+        pickle.dump({b"data": _RunsCode(marker), b"labels": [0]}, f)
+    with pytest.raises(IsdartsError, match=r"refused: it names (posix|os)\.system"):
+        _unpickle(path)
+    assert not marker.exists()
+
+
+def test_a_nats_file_that_would_run_code_is_refused(tmp_path):
+    import bz2
+    import pickle
+    import shutil
+
+    from isdarts.bench.nats import import_nats
+
+    src = Path(os.environ.get("ISDARTS_MIRROR", REPO.parent / "shared" / "data"))
+    src = src / "nb201" / "NATS-tss-v1_0-3ffb9-simple"
+    if not src.is_dir():
+        pytest.skip("no NATS-Bench fixture in the data mirror")
+    folder = tmp_path / "nats"
+    shutil.copytree(src, folder)
+    marker = tmp_path / "ran"
+    first = sorted(folder.glob("[0-9]*.pickle.pbz2"))[0]
+    with bz2.BZ2File(first, "wb") as f:
+        pickle.dump({"x": _RunsCode(marker)}, f)
+    with pytest.raises(IsdartsError, match="refused: it names"):
+        import_nats(folder, tmp_path / "t.csv", partial=True)
+    assert not marker.exists() and not (tmp_path / "t.csv").exists()

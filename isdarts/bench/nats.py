@@ -7,11 +7,14 @@ it (``<table>.sha256.json``, :mod:`isdarts.data.sha_record`), which loading chec
 
 from __future__ import annotations
 
+import bz2
 import os
 from pathlib import Path
+from unittest import mock
 
 import pandas as pd
 
+from isdarts._io import load_pickle
 from isdarts.bench.nb201 import NUM_ARCHS, validate_table
 from isdarts.data import sha_record
 from isdarts.errors import IsdartsError
@@ -44,6 +47,28 @@ def available_indices(folder: Path) -> list[int]:
     return sorted(int(p.name.split(".")[0]) for p in folder.glob("[0-9]*.pickle.pbz2"))
 
 
+class _SafePickle:
+    """Stands in for the ``pickle`` module inside NATS-Bench's loader."""
+
+    load = staticmethod(load_pickle)
+
+    @staticmethod
+    def loads(data: bytes):
+        import io
+
+        return load_pickle(io.BytesIO(data))
+
+
+def _safe_pickle_load(file_path, ext: str = ".pbz2"):
+    """NATS-Bench's ``pickle_load`` (a ``.pbz2`` file, the extension optional) through
+    :func:`isdarts._io.load_pickle`."""
+    path = Path(file_path)
+    if not path.is_file():
+        path = Path(str(file_path) + ext)
+    with bz2.BZ2File(path, "rb") as f:
+        return load_pickle(f)
+
+
 def import_nats(folder: str | os.PathLike, out: str | os.PathLike, partial: bool = False) -> Path:
     """Write the compact table (CSV) for every architecture of an official NATS-Bench folder.
 
@@ -60,10 +85,19 @@ def import_nats(folder: str | os.PathLike, out: str | os.PathLike, partial: bool
             "(download the full NATS-tss-v1_0-3ffb9-simple folder, or pass --partial)"
         )
     import nats_bench
+    import nats_bench.api_topology
+    import nats_bench.api_utils
 
+    # its files are pickles: read with our allow-list instead of the package's plain pickle.load
+    # (wherever the package reads one: its loader, and the names it was imported under)
     try:
-        api = nats_bench.create(str(folder), "tss", fast_mode=True, verbose=False)
-        rows = [_row(api, i) for i in indices]
+        with (
+            mock.patch.object(nats_bench.api_utils, "pickle_load", _safe_pickle_load),
+            mock.patch.object(nats_bench.api_topology, "pickle_load", _safe_pickle_load),
+            mock.patch.object(nats_bench.api_utils, "pickle", _SafePickle),
+        ):
+            api = nats_bench.create(str(folder), "tss", fast_mode=True, verbose=False)
+            rows = [_row(api, i) for i in indices]
     except Exception as exc:  # the package raises bare exceptions on corrupt files
         raise IsdartsError(
             f"{folder}: cannot read with nats_bench ({type(exc).__name__}: {exc})"

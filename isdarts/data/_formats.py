@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import io
-import pickle
 import tarfile
 import zlib
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from isdarts._io import load_pickle
 from isdarts.errors import IsdartsError
 
 Arrays = tuple[np.ndarray, np.ndarray]
@@ -26,7 +26,7 @@ Arrays = tuple[np.ndarray, np.ndarray]
 def _unpickle(path: Path) -> dict:
     try:
         with open(path, "rb") as f:
-            obj = pickle.load(f, encoding="bytes")
+            obj = load_pickle(f, encoding="bytes")
     except FileNotFoundError:
         raise IsdartsError(f"{path}: missing (expected a pickle batch file)") from None
     except Exception as exc:  # truncated or not a pickle
