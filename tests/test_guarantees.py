@@ -436,3 +436,18 @@ def test_a_nats_file_that_would_run_code_is_refused(tmp_path):
     with pytest.raises(IsdartsError, match="refused: it names"):
         import_nats(folder, tmp_path / "t.csv", partial=True)
     assert not marker.exists() and not (tmp_path / "t.csv").exists()
+
+
+def test_a_workflow_config_with_a_key_given_twice_is_refused(tmp_path):
+    import subprocess
+    import sys
+
+    config = tmp_path / "dup.yaml"
+    config.write_text("profile: smoke\nprofile: cpu\n")
+    snakemake = Path(sys.executable).parent / "snakemake"
+    res = subprocess.run(
+        [str(snakemake), "-n", "--configfile", str(config), "--directory", str(tmp_path)],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert res.returncode != 0
+    assert "key 'profile' given twice (lines 1 and 2)" in res.stdout + res.stderr

@@ -8,6 +8,7 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from isdarts._io import read_yaml
 from isdarts.cli import job_profile_path, load_job_profile
 from isdarts.config.documents import check_document
 from isdarts.config.methods import NB201_ONLY
@@ -25,6 +26,13 @@ def check_config(where, doc):
 # Required keys are enforced on the user's own config (--configfile files and --config values)
 # alone: merged over the Snakefile's default configfile, a file without `profile:` would
 # silently run the default's profile.
+# Snakemake's own YAML reader keeps the later of a key given twice: each config file is read
+# again with the harness' reader, which refuses it, naming the key and both lines.
+for _configfile in workflow.overwrite_configfiles:
+    try:
+        read_yaml(_configfile)
+    except IsdartsError as exc:
+        raise WorkflowError(f"config {exc}") from None
 if workflow.overwrite_configfiles:
     check_config(
         " + ".join(
