@@ -234,7 +234,9 @@ def test_darts_in_the_darts_space_is_the_original_darts_search(cifar10) -> None:
         "arch_betas",
         "arch_lr",
         "arch_weight_decay",
+        "clip_alpha",
         "epochs",
+        "valid_sampling",
         "weight_decay",
     ]
     tr, va = original.halves(darts_prof, cifar10, None)

@@ -149,7 +149,7 @@ def test_interrupted_search_leaves_no_finished_looking_output(tmp_path, data_roo
     [
         ("seedz=[1]", "seedz"),
         ("profile=huge", "profile"),
-        ("methods=[enas]", "methods"),
+        ("methods=[nasnet]", "methods"),
         ("seeds=[-1]", "seeds"),
     ],
 )

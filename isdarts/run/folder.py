@@ -146,6 +146,11 @@ def load_checkpoint(path: Path, device: torch.device) -> dict:
     except pickle.UnpicklingError as exc:
         detail = str(exc).strip().splitlines()
         names = next((line for line in detail if "GLOBAL" in line or "global" in line), "")
+        if not names:  # not a refused name: a damaged file
+            raise IsdartsError(
+                f"{path}: corrupt or unreadable checkpoint (UnpicklingError: "
+                f"{detail[0] if detail else exc}); delete it to start the run over"
+            ) from None
         raise IsdartsError(
             f"{path}: refused, it holds more than tensors and plain values"
             f"{' (' + names.strip()[:120] + ')' if names else ''}; an isdarts checkpoint never "
