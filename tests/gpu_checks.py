@@ -145,7 +145,7 @@ def check_darts_arch_first_graphed_equals_eager(device: torch.device) -> str:
 
 def check_graphed_importance_equals_eager_and_reference(device: torch.device) -> str:
     """The importance pass replayed as a graph gives the eager fast probe's scores, and both
-    the reference probe's (float64, the spec's formula as written)."""
+    the reference probe's (float64, the paper's formula as written)."""
     channels, cells = (16, 5) if device.type == "cuda" else (4, 1)
     net, _, _ = _setup(device, False, channels, cells)
     mask = full_mask()

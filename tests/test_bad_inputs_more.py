@@ -1,4 +1,4 @@
-"""A second adversarial pass (issue 10): inputs that still gave a traceback, several lines of
+"""A second adversarial pass: inputs that still gave a traceback, several lines of
 error or a silent wrong result after the first fixes. Each case: exit status 2, one line on
 stderr naming the file or field, no traceback, no output written (or, for an option argparse
 refuses, its usage error).

@@ -2,7 +2,7 @@
 all-zero ``none`` op.
 
 Batch norm inside searched cells has no affine parameters and always uses batch statistics
-(``track_running_stats=False``, spec section 2), in train and eval mode alike; stems,
+(``track_running_stats=False``, as in DARTS and NAS-Bench-201), in train and eval mode alike; stems,
 reduction blocks, classifiers and the evaluation network use ordinary batch norm.
 """
 

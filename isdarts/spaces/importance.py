@@ -1,8 +1,8 @@
-"""Candidate importance (spec section 4) and the shrink rule (spec section 5), the parts both
+"""Candidate importance and the shrink rule of the IS-DARTS paper (He et al., AAAI 2024), the parts both
 search spaces share: the per-sample score, the sums over a pass, the pass itself, the removal
 rule and the shrink schedule.
 
-For an op output ``x`` [B, C, H, W] the spec's score of a sample is the mean over C, H, W of
+For an op output ``x`` [B, C, H, W] the paper's score of a sample is the mean over C, H, W of
 ``F = 3 (x - mu)^2 / sigma^6`` with ``mu``, ``sigma`` the mean and unbiased std over channels.
 Per pixel, the channel mean of ``(x - mu)^2`` is ``sigma^2 (C - 1) / C``, so the channel mean
 of ``F`` is ``3 (C - 1) / (C sigma^4)``: a probe needs only the channel variance. A zero

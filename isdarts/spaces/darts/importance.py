@@ -1,4 +1,4 @@
-"""DARTS-space importance probe and node-wise shrink step (spec sections 4 and 5); the score
+"""DARTS-space importance probe and node-wise shrink step (the IS-DARTS paper's importance measure and shrink rule); the score
 and the removal rule are :mod:`isdarts.spaces.importance`.
 
 A node's candidates are its (input, op) pairs, i.e. the (edge, op) entries of its edges; the

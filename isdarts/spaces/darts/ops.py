@@ -1,9 +1,9 @@
-"""The eight candidate operations of the DARTS (NASNet-style) search space (spec section 2).
+"""The eight candidate operations of the DARTS (NASNet-style) search space (Liu et al., ICLR 2019).
 
 ``DARTS_OPS`` maps an op name to a factory ``(C, stride, affine) -> nn.Module``; every op maps
 ``C`` channels to ``C`` channels and halves the spatial size when ``stride`` is 2. Search cells
 use ``affine=False``, which also switches batch norm to batch statistics in train and eval mode
-(``track_running_stats=False``, spec section 2); the evaluation network uses ordinary batch norm.
+(``track_running_stats=False``, as in DARTS and NAS-Bench-201); the evaluation network uses ordinary batch norm.
 
 This registry is separate from :data:`isdarts.spaces.nb201.ops.OPS` (NAS-Bench-201): three names (``none``,
 ``skip_connect``, ``avg_pool_3x3``) are shared but the DARTS-space versions differ (stride 2,

@@ -1,4 +1,4 @@
-"""The DARTS-space supernet for IS-DARTS and first-order DARTS (spec sections 2 and 5).
+"""The DARTS-space supernet for IS-DARTS and first-order DARTS (He et al., AAAI 2024).
 
 Each cell has two inputs (the previous two cells) and four intermediate nodes; node ``i``
 has an edge from every earlier state ``j < 2 + i`` (14 edges, ``EDGES[e] == (i, j)``), and

@@ -1,7 +1,7 @@
-"""NAS-Bench-201 importance probe and edge-wise shrink step (spec sections 4 and 5); the score
+"""NAS-Bench-201 importance probe and edge-wise shrink step (the IS-DARTS paper's importance measure and shrink rule); the score
 and the removal rule are :mod:`isdarts.spaces.importance`.
 
-Two probes compute the same scores: ``reference`` applies the spec's formula as written to
+Two probes compute the same scores: ``reference`` applies the paper's formula as written to
 every op output in float64; ``fast`` takes the outputs of one op on all edges leaving a node at
 once, computes the channel variance in two passes (float32) and the rest in float64.
 """
@@ -25,7 +25,7 @@ class ImportanceProbe(ImportanceSums):
         super().__init__(num_cells, len(EDGES), num_ops, device)
 
     def reference(self, cell: int, e: int, k: int, x: torch.Tensor) -> None:
-        """The spec's formula as written, on one op output [B, C, H, W]."""
+        """The paper's formula as written, on one op output [B, C, H, W]."""
         x = x.double()
         mu = x.mean(dim=1, keepdim=True)
         sigma = x.std(dim=1, keepdim=True)

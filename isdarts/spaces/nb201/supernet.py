@@ -1,4 +1,4 @@
-"""NAS-Bench-201 supernet: cells of 4 nodes, 6 edges, 5 candidate ops per edge (spec section 2).
+"""NAS-Bench-201 supernet: cells of 4 nodes, 6 edges, 5 candidate ops per edge (Liu et al., ICLR 2019).
 
 Edge ``e`` feeds node ``i`` from node ``j`` (``EDGES[e] == (i, j)``) with
 ``sum_k w[e, k] * op_k(node_j)``. IS-DARTS uses ``w = mask / K`` with K = 5 fixed; DARTS uses
@@ -11,7 +11,7 @@ Edge ``e`` feeds node ``i`` from node ``j`` (``EDGES[e] == (i, j)``) with
   concatenated along the output channels) followed by one batch norm, which is exact because
   cell batch norm is per channel with batch statistics and no affine parameters.
 
-Both paths can report every candidate's importance (spec section 4) to a ``probe``.
+Both paths can report every candidate's importance (the IS-DARTS paper's measure) to a ``probe``.
 
 A third path, ``partial``, serves PC-DARTS (Xu et al., ICLR 2020): with ``partial_channels``
 K > 1 the ops of an edge see only the first C/K channels of their input, the other channels
