@@ -19,15 +19,27 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import torch
 
 from isdarts._io import atomic_write, read_json, write_text_atomic
 from isdarts.errors import IsdartsError
 
-if TYPE_CHECKING:
-    from isdarts.run.engine import Job
+
+class Saved(Protocol):
+    """What the run folder needs of a job (the engine's ``Job`` has it): its length, where its
+    tensors live, a fresh state, and its models and optimisers to save and restore."""
+
+    epochs: int
+    device: torch.device
+
+    def new_state(self) -> dict[str, Any]: ...
+
+    def restore(self, ckpt: dict[str, Any]) -> None: ...
+
+    def checkpoint(self) -> dict[str, Any]: ...
+
 
 LOCK = ".lock"
 
@@ -201,7 +213,7 @@ def check_fresh_folder(spec: RunSpec) -> None:
         )
 
 
-def start_or_resume(spec: RunSpec, job: Job) -> dict:
+def start_or_resume(spec: RunSpec, job: Saved) -> dict:
     """The state to go on from: the checkpoint's (restored into the job), else a fresh one.
 
     On resume ``log.jsonl`` is rewritten to the epochs the checkpoint holds, so lines of an
@@ -245,7 +257,7 @@ def start_or_resume(spec: RunSpec, job: Job) -> dict:
     return state
 
 
-def save(spec: RunSpec, job: Job, state: dict, row: dict) -> None:
+def save(spec: RunSpec, job: Saved, state: dict, row: dict) -> None:
     """Replace the checkpoint, then append the row to ``log.jsonl``."""
     ckpt = {"identity": spec.identity, "state": state, **job.checkpoint()}
     try:
