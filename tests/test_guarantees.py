@@ -451,3 +451,41 @@ def test_a_workflow_config_with_a_key_given_twice_is_refused(tmp_path):
     )  # fmt: skip
     assert res.returncode != 0
     assert "key 'profile' given twice (lines 1 and 2)" in res.stdout + res.stderr
+
+
+# ---------- property-based: readers never raise anything but their one-line error ----------
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300))
+def test_random_bytes_are_read_or_refused_in_one_line(tmp_path_factory, blob):
+    path = tmp_path_factory.mktemp("b") / "x"
+    path.write_bytes(blob)
+    for read in (read_yaml, lambda p: parse_json(p.read_bytes().decode("latin-1"), str(p))):
+        try:
+            read(path)
+        except IsdartsError as exc:
+            assert "\n" not in str(exc).strip()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(["result.json", "log.jsonl"]), st.data())
+def test_random_edits_of_a_finished_run_are_caught_or_harmless(
+    finished_run, bench, tmp_path_factory, name, data
+):
+    """Any edit of a finished run's files: evaluate either gives the run's own cell or a
+    one-line error, never a traceback or another cell."""
+    from isdarts.report.evaluate import evaluate
+
+    run = _copy_run(finished_run, tmp_path_factory.mktemp("edit") / "run")
+    text = (run / name).read_text()
+    start = data.draw(st.integers(0, len(text) - 1))
+    length = data.draw(st.integers(1, 12))
+    insert = data.draw(st.text('0123456789.,:{}[]"x- \n', max_size=12))
+    edited = text[:start] + insert + text[start + length :]
+    (run / name).write_text(edited)
+    try:
+        record = evaluate(run, bench)
+    except IsdartsError as exc:
+        assert "\n" not in str(exc).strip()
+        return
+    original = json.loads((finished_run / "result.json").read_text())
+    assert record["arch"] == original["arch"]

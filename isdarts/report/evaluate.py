@@ -1,6 +1,8 @@
-"""The evaluation of one finished search: the benchmark look-up of its final cell.
+"""The evaluation of one finished search: the benchmark look-up of its final cell, with the
+scale the search ran at (:data:`isdarts.report.setup.SCALE_COLUMNS`, from the settings its
+``result.json`` recorded).
 
-NAS-Bench-201 convention (spec section 7): the search runs on CIFAR-10 and the final cell is
+NAS-Bench-201 convention: the search runs on CIFAR-10 and the final cell is
 looked up in the benchmark for all three data sets (six columns). Under the NATS-Bench
 convention (search on CIFAR-100 or ImageNet16-120) the same six columns are recorded; the
 search data set's own columns are the ones to read. The params and FLOPs of the cell's CIFAR-10
@@ -22,6 +24,7 @@ from isdarts.bench.cost import network_cost
 from isdarts.bench.evidence import RANK_KEYS, cell_ranks, log_evidence
 from isdarts.config.documents import check_document
 from isdarts.errors import IsdartsError
+from isdarts.report.setup import scale_record
 from isdarts.spaces.darts.names import genotype_from_dict
 
 # The evaluation network whose params and FLOPs an evaluation records (NAS-Bench-201's CIFAR-10
@@ -142,6 +145,7 @@ def evaluate(run: str | os.PathLike, bench: Benchmark) -> dict[str, Any]:
     record.update({k: result.get(k) for k in CARRIED})
     record["table"] = str(bench.path) if bench.path is not None else None
     record.update(evidence_columns(run, result, bench))
+    record.update(scale_record(result))  # the scale it ran at, from its recorded settings
     return record
 
 
@@ -173,7 +177,14 @@ def evidence_columns(run, result: dict[str, Any], bench: Benchmark) -> dict[str,
     """The runs table's evidence of one search, computed from its log (so that runs searched
     before ``result.json`` carried ``evidence`` have it too) and checked against the evidence in
     ``result.json`` where there is one; the held-out accuracy exists only there."""
-    ev = log_evidence(load_log(run, result))
+    log = load_log(run, result)
+    last = log[-1].get("arch") if log else None
+    if last is not None and last != result["arch"]:
+        raise IsdartsError(
+            f"{result_path(run)}: arch {result['arch']!r} is not the cell of its log's last "
+            f"epoch ({last!r}): edited by hand, or not this search's log?"
+        )
+    ev = log_evidence(log)
     stored = result.get("evidence")
     if isinstance(stored, dict):
         for key in ("supernet_train_acc", "margins"):
