@@ -1,9 +1,9 @@
-# The two commands of the README. Both create .venv when it is missing.
+# The README's commands. Each creates .venv when it is missing.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# This machine's pip serves this torch/torchvision pair; users may install any newer pair.
+# The torch/torchvision pair every committed report was made with; TORCH_PINS= keeps yours.
 TORCH_PINS ?= torch==2.14.1 torchvision==0.29.1
 XAUTODL_PIN ?= xautodl==1.0.0
 
@@ -45,7 +45,7 @@ test: $(STAMP)
 	$(MAKE) lint-workflow
 	$(PY) -m pytest -q
 
-# The workflow through SLURM on a one-node cluster started on this machine (tests/cluster; also
+# The workflow through SLURM on a one-node cluster started where the tests run (tests/cluster; also
 # part of `pytest -q` above): needs root, installs Debian's slurm packages if missing, skipped
 # with the reason where it cannot run (ISDARTS_REQUIRE_SLURM=1: fails instead). About 2 minutes.
 test-slurm: $(STAMP)
@@ -76,9 +76,11 @@ scale:
 regime:
 	$(MAKE) reproduce CONFIG=config/regime.yaml
 
-# The README's results blocks, copied from the committed reports (after a report changed).
+# The results blocks of the README and docs/*.md, copied from the committed reports (after a
+# report changed); the tests fail while one is stale.
 readme: $(STAMP)
-	$(PY) -m isdarts readme README.md
+	for page in $$(grep -lE '^<!-- from [^ ]+#.* -->$$' README.md docs/*.md); do \
+		$(PY) -m isdarts readme $$page || exit 1; done
 
 # The default workflow config end to end (CONFIG=config/smoke.yaml for a 1-minute check,
 # CONFIG=config/darts.yaml for the DARTS space), then the Snakemake HTML report beside

@@ -385,7 +385,7 @@ def _lines(src: Path, dst: Path, edit) -> Path:
         (None, lambda ls: ls + ls[1:2], "have metric cifar10_valid,"),
         (None, lambda ls: ls[:-1], "(expected each of cifar10_valid"),
         (
-            lambda ls: [ls[0], ls[1].replace(",cpu,", ",smoke,", 1), *ls[2:]],
+            lambda ls: [ls[0], ls[1].replace(",cpu-n1,", ",smoke,", 1), *ls[2:]],
             None,
             "several run profiles",
         ),

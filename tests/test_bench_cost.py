@@ -165,14 +165,15 @@ REPORT = Path(__file__).resolve().parents[1] / "reports" / "cpu-n1"
 
 
 def _older_evaluation(tmp_path: Path, name: str, **edit) -> Path:
-    """An evaluation as written before the cost columns (and the evidence columns, which came
-    later): the committed runs table's first row."""
+    """An evaluation as written before the cost columns (and the evidence and scale columns,
+    which came later): the committed runs table's first row."""
     import pandas as pd
 
     from isdarts.report.evaluate import EVIDENCE_COLUMNS
+    from isdarts.report.setup import SCALE_COLUMNS
 
     record = pd.read_csv(REPORT / "runs.csv").iloc[0].to_dict()
-    dropped = ("params_m", "flops_m", *EVIDENCE_COLUMNS)
+    dropped = ("params_m", "flops_m", *EVIDENCE_COLUMNS, *SCALE_COLUMNS, "profile_recorded")
     record = {k: v for k, v in record.items() if k not in dropped} | edit
     path = tmp_path / f"{name}.json"
     path.write_text(json.dumps(record, default=str))

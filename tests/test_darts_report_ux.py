@@ -112,8 +112,19 @@ def test_run_files_grid_and_report(workdir) -> None:
     assert not any("GPU-days" in row for row in rows if "Published search cost" not in row)
     assert "| DARTS (2nd order) | 2.76±0.09 | 3.30 | 1 | – | 600 epochs (published) |" in text
     assert "CPU-h |" in text
-    # the verdict and the grid come first, the environment last
-    assert text.index("## Verdict") < text.index("(cells.png)") < text.index("\n| ")
+    # what the budget can and cannot show opens the report, then the verdict and the grid;
+    # the environment last
+    scope = "## What this CPU budget can and cannot show"
+    assert text.index(scope) < text.index("## Verdict") < text.index("(cells.png)")
+    assert text.index("(cells.png)") < text.index("\n| ")
+    opening = text[text.index(scope) : text.index("## Verdict")]
+    assert "**It cannot test the paper's DARTS-space numbers.**" in opening
+    assert "8 training epochs on 8,000 images" in opening and "46.86–50.99 %" in opening
+    assert "**It can compare our cells with each other**" in opening
+    assert "the differences above are (same budget" not in text
+    assert "Only the differences above compare like with like" in text
+    # one rounding: the verdict's ± and the table's are both of the full-precision std
+    assert "Δ = +0.02 ± 1.77 points" in text and "| -0.02±1.77 |" in text
     assert text.rstrip().splitlines()[-1].startswith("- Code: git commit")
     assert "## Environment" in text and "`isdarts darts-report`" in text
     assert "vs **DARTS (1st order), cell found here**" in text

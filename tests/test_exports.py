@@ -1,7 +1,9 @@
 """The NAS-Bench-201 table for a paper (``isdarts report --wide --tex``) from the committed
-``cpu`` report's tables: the wide CSV holds the summary's numbers, the LaTeX table every row with
-its special characters escaped, the committed exports are those of the committed summary, and a
-bad summary is one error line. Also the report's Environment section."""
+``cpu-n1`` report's tables: the wide CSV holds the summary's numbers, our rows name the profile
+and its scale, the LaTeX table every row with its special characters escaped in groups
+(reference rows, published methods, ours last) under a caption with the scale, the committed
+exports are those of the committed tables, and a bad summary is one error line. Also the
+report's Environment section."""
 
 from __future__ import annotations
 
@@ -41,18 +43,31 @@ def exported(tmp_path_factory):
 
 def _mean_std(text: str) -> tuple[float, float | None]:
     mean, _, std = text.partition(" ± ")
-    return float(mean), float(std) if std else None
+    return float(mean), float(std) if std and std != "–" else None
+
+
+def _ours_label(method: str, runs: pd.DataFrame) -> str:
+    """Our row's label: the method, the profile and the scale the runs recorded."""
+    r = runs[runs.method == method].iloc[0]
+    n = int((runs.method == method).sum())
+    return (
+        f"{method_label(method)}, this harness ({r['profile']}: C={r['channels']}, "
+        f"N={r['cells_per_stage']}, {int(r['train_images']):,} images, {r['epochs']} epochs; "
+        f"{n} seeds)"
+    )
 
 
 def test_wide_csv_holds_the_summary_numbers(exported):
     wide = pd.read_csv(exported[0], dtype={"seeds": str})
     summary = pd.read_csv(SUMMARY, dtype={"seeds": str})
+    runs = pd.read_csv(RUNS)
     ours = wide[wide["kind"] == "this harness"]
     assert sorted(ours["method"]) == sorted(
-        f"{method_label(m)}, this harness" for m in summary["method"].unique()
+        _ours_label(m, runs) for m in summary["method"].unique()
     )
+    assert all(" (cpu-n1: C=8, N=1, 10,000 images, " in m for m in ours["method"])
     for method, part in summary.groupby("method"):
-        row = ours[ours["method"] == f"{method_label(method)}, this harness"].iloc[0]
+        row = ours[ours["method"] == _ours_label(method, runs)].iloc[0]
         assert row["n"] == part["n"].iloc[0] and row["seeds"] == part["seeds"].iloc[0]
         for _, s in part.iterrows():
             mean, std = _mean_std(row[s["metric"]])
@@ -67,23 +82,56 @@ def test_wide_csv_holds_the_summary_numbers(exported):
         assert [_mean_std(values[c])[0] for c in COLUMNS] == [r.mean[c] for c in COLUMNS]
         if r.ours in set(summary["method"]):
             below = wide.iloc[wide.index[wide["method"] == r.method][0] + 1]
-            assert below["method"] == f"{method_label(r.ours)}, this harness"
+            assert below["method"] == _ours_label(r.ours, runs)
+        # every published method's row shows mean ± std, "±" "–" where its source gives none
+        if r.ours is not None or r.std is not None:
+            assert all(" ± " in values[c] for c in COLUMNS), r.method
     assert len(wide) == len(rows) + len(ours)
 
 
-def test_tex_table_has_every_row_escaped(exported):
+def _tex_groups(text: str) -> list[list[str]]:
+    """The table's row groups: the lines between one \\midrule and the next (or \\bottomrule)."""
+    body = text[text.index("\\midrule") : text.index("\\bottomrule")]
+    return [[line for line in g.splitlines() if line.strip()] for g in body.split("\\midrule")[1:]]
+
+
+def test_tex_table_has_every_row_escaped_in_three_groups_ours_last(exported):
     text = exported[1].read_text(encoding="utf-8")
     assert "\\begin{tabular}{lcccccc}" in text and "\\toprule" in text and "\\bottomrule" in text
-    body = text[text.index("\\midrule") : text.index("\\bottomrule")].splitlines()[1:]
     wide = pd.read_csv(exported[0])
-    assert len(body) == len(wide)
-    for line, (_, row) in zip(body, wide.iterrows(), strict=True):
+    reference, methods, ours = _tex_groups(text)
+    assert [line.split(" & ")[0] for line in reference] == ["optimum of the benchmark", "ResNet"]
+    assert len(reference) + len(methods) + len(ours) == len(wide)
+    assert all(line.startswith("\\textbf{") for line in ours)
+    assert not any("textbf" in line for line in reference + methods)
+    for line in reference + methods + ours:
         assert line.endswith(" \\\\") and line.count(" & ") == len(COLUMNS)
-        assert tex_escape(row["method"]) in line
+    for _, row in wide[wide["kind"] == "published"].iterrows():
+        line = next(
+            x for x in reference + methods if x.startswith(tex_escape(row["method"]) + " &")
+        )
         mean, std = _mean_std(row["cifar10_test"])
-        assert (f"{mean:.2f}$\\pm${std:.2f}" if std is not None else f"{mean:.2f}") in line
-    assert "±" not in text
-    assert r"\textbf{IS-DARTS, this harness (3 seeds)}" in text
+        if line in methods:  # mean ± std, "$\\pm$--" where the source gives no std
+            assert f"{mean:.2f}$\\pm${'--' if std is None else f'{std:.2f}'}" in line
+        else:  # a reference row: one network, its value alone
+            assert "pm" not in line and f"{mean:.2f}" in line
+    # ours: bold numbers and bold ± (\\boldmath), the profile named
+    assert all(line.count("\\boldmath") == len(COLUMNS) for line in ours)
+    assert r"\textbf{IS-DARTS, this harness (\texttt{cpu-n1}, 3 seeds)}" in text
+    assert "±" not in text and "–" not in text
+
+
+def test_tex_table_is_a_captioned_float_that_fits_a_column(exported):
+    text = exported[1].read_text(encoding="utf-8")
+    assert text.count("\\begin{table}[t]") == 1 and "\\end{table}" in text
+    assert "\\resizebox{\\columnwidth}{!}{%" in text and "\\end{tabular}}" in text
+    caption = text[text.index("\\caption{") : text.index("\\label{")]
+    # the scale of our rows against the paper's, in the caption
+    assert "\\texttt{cpu-n1}" in caption and "C=8, N=1, 10,000 images" in caption
+    assert "C=16, N=5, 50,000 images" in caption and "IS-DARTS 14" in caption
+    assert "IS-DARTS 30" in caption and "DARTS (1st order) 50" in caption
+    assert "\\label{tab:nb201-cifar10-cpu-n1}" in text
+    assert "table*" in text  # how to write it across both columns
 
 
 def test_tex_escape():
@@ -108,7 +156,9 @@ def _refused(tmp_path, summary, *extra):
 def test_bad_summary_is_one_error_line(tmp_path):
     lines = SUMMARY.read_text().splitlines(keepends=True)
     bad = tmp_path / "summary.csv"
-    bad.write_text(lines[0] + lines[1].replace(",89.6200,", ",high,", 1) + "".join(lines[2:]))
+    cells = lines[1].split(",", 7)
+    cells[6] = "high"  # the mean
+    bad.write_text(lines[0] + ",".join(cells) + "".join(lines[2:]))
     one_line_error(_refused(tmp_path, bad), f"{bad}, line 2: column 'mean' holds 'high'")
     bad.write_text("".join(lines[:-1]))  # a benchmark column of one method missing
     one_line_error(_refused(tmp_path, bad), "expected each of")

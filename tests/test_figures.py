@@ -1,7 +1,8 @@
 """The NAS-Bench-201 figures on search folders in the exact format `isdarts search` writes
 (result.json + log.jsonl, real benchmark rows): every PNG written, +inf scores, methods with
-and without architecture weights (a late cell like IS-DARTS's and RSPS's), one seed, a
-collapsed seed that breaks the accuracy axis, and one colour meaning per figure set."""
+and without architecture weights (a late cell like IS-DARTS's and RSPS's), one seed, small
+multiples without empty panels for all thirteen methods, and one colour meaning per figure
+set."""
 
 from __future__ import annotations
 
@@ -13,10 +14,16 @@ import pytest
 
 from isdarts.bench import COLUMNS, OPS, parse, to_str
 from isdarts.cli import main
+from isdarts.config.methods import METHODS
 from isdarts.errors import IsdartsError
 from isdarts.report import figures
-from isdarts.report.figures_accuracy import split_range
-from isdarts.report.figures_cells import _cell_counts, _mask_counts, _per_epoch
+from isdarts.report.figures_cells import (
+    _cell_counts,
+    _mask_counts,
+    _per_epoch,
+    alphas_methods,
+    ops_panels,
+)
 from isdarts.report.figures_common import load_runs, op_colors_clash
 from isdarts.report.published import load_published
 
@@ -198,24 +205,40 @@ def test_op_counts_stay_within_the_six_edges(runs):
                     assert sum(values) == pytest.approx(6)
 
 
-def test_the_accuracy_axis_breaks_only_over_a_wide_gap():
-    healthy = [92.0, 93.1, 93.5, 91.2, 94.0]
-    assert split_range(healthy + [94.36], healthy) is None
-    collapsed = healthy + [54.3, 54.3, 54.3]  # one seed collapsed to all-skip
-    assert split_range(collapsed, collapsed) == (54.3, 91.2)
-    # the break keeps at least half of the seeds' values above it
-    mostly_low = [54.3] * 6 + [93.0]
-    assert split_range(mostly_low, mostly_low) is None
-
-
 def test_ops_have_no_method_colour():
     assert op_colors_clash() == set()
 
 
-def test_methods_of_very_different_lengths_share_an_axis_of_search_done() -> None:
-    """The baselines run 14 to 250 epochs: each is drawn against epoch / its epochs; IS-DARTS
-    (14) beside DARTS (20) keeps the epoch axis."""
-    from isdarts.report.figures_accuracy import x_scales
+def test_small_multiples_have_no_empty_panel(runs) -> None:
+    """ops: a cell panel per method, a candidates panel only for a method that shrinks;
+    alphas: a row only for methods with weights on more than one epoch (not RSPS, which logs
+    its final cell's counts only)."""
+    loaded = load_runs(runs)
+    assert ops_panels(loaded) == [
+        ("isdarts", "cell"),
+        ("isdarts", "candidates"),
+        ("darts", "cell"),
+        ("rsps", "cell"),
+        ("gdas", "cell"),
+    ]
+    assert alphas_methods(loaded) == ["darts", "gdas"]
 
-    assert x_scales({"isdarts": 14, "darts": 20}) == {"isdarts": 1.0, "darts": 1.0}
-    assert x_scales({"isdarts": 14, "rsps": 100}) == {"isdarts": 1 / 14, "rsps": 1 / 100}
+
+def test_every_figure_copes_with_all_thirteen_methods(bench, tmp_path) -> None:
+    """The baselines' workflow runs the paper's thirteen methods, each on its own epochs."""
+    good = bench.index(to_str(["nor_conv_3x3"] * 6))
+    paths = []
+    for k, method in enumerate(METHODS):
+        epochs = 3 + k  # every method its own length
+        log = [
+            _record(bench, e, good, alphas=_softmax_drift(e, k % 5)) for e in range(1, epochs + 1)
+        ]
+        if method == "isdarts":
+            log = _isdarts_log(bench, good)
+        paths.append(_run(tmp_path, bench, method, 0, log))
+    out = [tmp_path / "figures" / f"{k}.png" for k in NAMES]
+    written = figures.make_figures(paths, *out[:3], load_published(PUBLISHED), alphas=out[3])
+    assert written == out and all(_is_png(p) for p in out)
+    loaded = load_runs(paths)
+    assert len(ops_panels(loaded)) == len(METHODS) + 1  # IS-DARTS' candidates
+    assert len(alphas_methods(loaded)) == len(METHODS) - 1  # all but IS-DARTS

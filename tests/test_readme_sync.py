@@ -8,7 +8,7 @@ import pytest
 from cli_helpers import REPO, isdarts, one_line_error
 
 from isdarts.errors import IsdartsError
-from isdarts.report.readme import section, sync_readme
+from isdarts.report.readme import BLOCK, section, sync_readme
 
 REPORT = "# R\n\n## Verdict\n\n- **A**: 1.00\n- **B**: 2.00\n\n## Table\n\n| x |\n"
 
@@ -60,7 +60,9 @@ def test_a_block_may_copy_only_some_rows_of_the_first_table(tmp_path) -> None:
     (tmp_path / "rep").mkdir()
     (tmp_path / "rep" / "README.md").write_text(TABLE)
     page = tmp_path / "README.md"
-    page.write_text("<!-- from rep/README.md#Table | rows: IS-DARTS; DARTS (1st order) -->\n<!-- end -->\n")
+    page.write_text(
+        "<!-- from rep/README.md#Table | rows: IS-DARTS; DARTS (1st order) -->\n<!-- end -->\n"
+    )
     assert sync_readme(page) == ["rep/README.md#Table | rows: IS-DARTS; DARTS (1st order)"]
     assert page.read_text().splitlines()[1:-1] == [
         "| Method | a |",
@@ -87,7 +89,7 @@ def test_relative_links_of_a_copied_section_point_from_the_page(tmp_path) -> Non
 
 def pages_with_blocks() -> list:
     pages = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
-    return [p for p in pages if "<!-- from " in p.read_text(encoding="utf-8")]
+    return [p for p in pages if BLOCK.search(p.read_text(encoding="utf-8"))]
 
 
 def test_the_repository_pages_match_the_committed_reports() -> None:

@@ -106,7 +106,9 @@ def _darts_log(bench, cells: list[int]) -> list[dict]:
     return records
 
 
-def make_run(root, bench, method: str, seed: int, final: int, log: list[dict], profile="smoke"):
+def make_run(
+    root, bench, method: str, seed: int, final: int, log: list[dict], profile="smoke", **extra
+):
     out = root / method / f"seed{seed}"
     out.mkdir(parents=True)
     row = bench.query(final)
@@ -127,6 +129,7 @@ def make_run(root, bench, method: str, seed: int, final: int, log: list[dict], p
         "isdarts_version": "0.1.0",
         "order": "shuffle",
         "benchmark_format": "isdarts-nb201-v1",
+        **extra,
     }
     (out / "result.json").write_text(json.dumps(result))
     (out / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in log))
@@ -325,19 +328,30 @@ def test_markdown_report(runs, bench, tmp_path):
     assert header in lines
     # our rows sit right below the published row they reproduce
     i = next(n for n, line in enumerate(lines) if line.startswith("| IS-DARTS |"))
-    assert lines[i + 1].startswith("| **IS-DARTS, this harness** (`smoke`, 2 seeds)")
+    # runs that recorded no settings: the profile alone beside the seeds
+    assert lines[i + 1].startswith("| **IS-DARTS, this harness** (`smoke`; 2 seeds)")
     j = next(n for n, line in enumerate(lines) if line.startswith("| DARTS (1st order) |"))
     assert lines[j + 1].startswith("| **DARTS (1st order), this harness**")
     assert "**54.30±0.00**" in lines[j + 1]
-    assert "![Benchmark test accuracy of the current cell per epoch](figures/accuracy.png)" in text
-    # runs table: one row per run with its evidence, 13 cells each (the cell strings: runs.csv)
+    # the published IS-DARTS row has no std: "±–", as every row without one
+    assert lines[i].startswith("| IS-DARTS | 91.55±– | 94.36±– |")
+    title = "Final accuracy per seed, and the current cell's test accuracy per epoch"
+    assert f"![{title}](figures/accuracy.png)" in text
+    # runs table: one row per run with its evidence (the cell strings: runs.csv); a column
+    # with one value in every run is left out and named above the table
     h = next(n for n, line in enumerate(lines) if line.startswith("| Method | Seed | Cell |"))
+    assert "| Ops |" in lines[h] and "| Rank of 15,625: C10 / C100 / IN16 |" in lines[h]
+    assert "| Params (M), C10 network |" in lines[h]
+    assert "Supernet held-out" not in lines[h]
+    assert lines[h - 2].startswith("The same in every run: ")
+    assert "Supernet held-out not recorded" in lines[h - 2]
     run_rows = lines[h + 2 : lines.index("", h)]
     assert len(run_rows) == 4
-    assert all(line.count("|") == 14 for line in run_rows)
+    assert all(line.count("|") == lines[h].count("|") for line in run_rows)
     darts_rows = [line for line in run_rows if line.startswith("| DARTS (1st order) |")]
     assert len(darts_rows) == 2 and all(" of 6 |" in line for line in darts_rows)
-    assert "12 s" in text and "JPEG-q75" in text
+    assert all("| 6 skip |" in line for line in darts_rows)  # the all-skip cell's op counts
+    assert "13 s" in text and "JPEG-q75" in text  # 12.5 s: rounded half up
     summary = pd.read_csv(summary_csv)
     assert set(summary["method"]) == {"isdarts", "darts"}
 
@@ -400,3 +414,124 @@ def test_report_layer_imports_no_torch_and_no_surrogate():
                 assert not any(name == b or name.startswith(b + ".") for b in NOT_IN_REPORTS), (
                     f"{path.name}:{node.lineno} imports {name}"
                 )
+
+
+def _report_all(runs, bench, tmp_path, *extra: str) -> dict[str, str]:
+    """Evaluate, aggregate and report ``runs`` with every export; the outputs' texts."""
+    evals = _evaluate_all(runs, bench, tmp_path)
+    runs_csv, summary_csv = tmp_path / "runs.csv", tmp_path / "summary.csv"
+    args = ["aggregate", *map(str, evals), "--published", str(PUBLISHED)]
+    assert main([*args, "--runs", str(runs_csv), "--summary", str(summary_csv)]) == 0
+    out = {k: tmp_path / "report" / name for k, name in (
+        ("readme", "README.md"), ("tex", "table.tex"), ("html", "table.html"),
+        ("wide", "summary_wide.csv"))}  # fmt: skip
+    rc = main(
+        [
+            "report",
+            *("--runs", str(runs_csv), "--summary", str(summary_csv)),
+            *("--published", str(PUBLISHED), "--out", str(out["readme"])),
+            *("--tex", str(out["tex"]), "--html", str(out["html"]), "--wide", str(out["wide"])),
+            *extra,
+        ]
+    )
+    assert rc == 0
+    return {k: p.read_text(encoding="utf-8") for k, p in out.items()}
+
+
+def test_a_smoke_report_says_so_on_every_output_and_gives_no_verdict(runs, bench, tmp_path):
+    text = _report_all(runs, bench, tmp_path)
+    readme = text["readme"]
+    banner = "> **Smoke run: not a result.** The `smoke` profile"
+    assert banner in readme and readme.index(banner) < readme.index("## Verdict")
+    verdict = readme[readme.index("## Verdict") : readme.index("## Setup against the paper")]
+    assert "None: a `smoke` run checks the workflow" in verdict
+    assert "reproduced" not in verdict and "***" not in verdict and "Criterion" not in verdict
+    page = text["html"]
+    assert "<b>Smoke run: not a result.</b>" in page and "<li>" not in page
+    assert page.index("Smoke run") < page.index("<h2>Verdict</h2>")
+    tex = text["tex"]
+    assert tex.count("SMOKE RUN, NOT A RESULT") == 2  # a comment above, the caption
+    assert "\\caption{SMOKE RUN, NOT A RESULT" in tex
+
+
+def _settings(channels: int, cells: int, images: int) -> dict:
+    """A result's recorded profile settings (the keys the scale is read from)."""
+    return {
+        "name": "cpu",
+        "channels": channels,
+        "cells_per_stage": cells,
+        "batch_size": 64,
+        "epochs": 6,
+        "train_subset": images,
+        "shrink_steps": 4,
+        "shrink_interval": 1,
+        "darts": {"epochs": 3, "arch_lr": 3e-4},
+    }
+
+
+def test_every_output_carries_the_scale_the_runs_recorded(bench, tmp_path):
+    """The setup-vs-paper block, our row labels, the HTML page and the LaTeX caption carry the
+    C, N, images and epochs the runs recorded (not the current profile file's: C=12 here)."""
+    other = bench.index(_to_str(["nor_conv_3x3"] * 6))
+    settings = {"profile": "cpu", "profile_settings": _settings(12, 3, 2000)}
+    runs = [
+        make_run(tmp_path, bench, "isdarts", seed, cell, _isdarts_log(bench, cell), **settings)
+        for seed, cell in ((0, ISDARTS_CELL), (1, other))
+    ] + [
+        make_run(tmp_path, bench, "darts", s, SKIP_CELL, _darts_log(bench, [other, 11, SKIP_CELL]), **settings)
+        for s in (0, 1)
+    ]  # fmt: skip
+    (tmp_path / "out").mkdir()
+    text = _report_all(runs, bench, tmp_path / "out")
+    readme = text["readme"]
+    assert readme.startswith(
+        "# NAS-Bench-201 reproduction at the `cpu` run profile (C=12, N=3, 2,000 images)"
+    )
+    assert "Smoke run" not in readme and "***" in readme  # a verdict
+    setup = readme[readme.index("## Setup against the paper") :].split("\n## ")[0]
+    assert "| Setting | this report (`cpu`) | paper |" in setup
+    assert "| C (channels of the first cell stage) | 12 | 16 |" in setup
+    assert "| N (search cells per stage) | 3 | 5 |" in setup
+    assert "| 2,000 | 50,000 |" in setup
+    # IS-DARTS: 6 epochs, shrink after 2, 3, 4, 5 (S=4, I=1); the paper: 30, after 22..28
+    assert (
+        "| IS-DARTS: epochs; shrink steps after epochs | 6; 2, 3, 4, 5 | 30; 22, 24, 26, 28 |"
+        in setup
+    )
+    # DARTS: 3 epochs x ceil(1,000 / 64) = 48 architecture steps; the paper: 50 x 391
+    assert "| DARTS (1st order): epochs; architecture steps | 3; 48 | 50; 19,550 |" in setup
+    assert (
+        "**IS-DARTS, this harness** (`cpu`: C=12, N=3, 2,000 images, 6 epochs; 2 seeds)" in readme
+    )
+    assert (
+        "**DARTS (1st order), this harness** (`cpu`: C=12, N=3, 2,000 images, 3 epochs; 2 seeds)"
+        in readme
+    )
+    assert (
+        "<h1>NAS-Bench-201 reproduction at the cpu run profile (C=12, N=3, 2,000 images)</h1>"
+        in text["html"]
+    )
+    assert "<h2>Setup against the paper</h2>" in text["html"]
+    assert (
+        "IS-DARTS, this harness (cpu: C=12, N=3, 2,000 images, 6 epochs; 2 seeds: 0, 1)"
+        in text["html"]
+    )
+    caption = text["tex"][text["tex"].index("\\caption{") :].split("\n")[0]
+    assert (
+        "\\texttt{cpu} (C=12, N=3, 2,000 images; epochs: DARTS (1st order) 3, IS-DARTS 6)"
+        in caption
+    )
+    assert "C=16, N=5, 50,000 images" in caption
+    assert (
+        "IS-DARTS, this harness (cpu: C=12, N=3, 2,000 images, 6 epochs; 2 seeds)" in text["wide"]
+    )
+
+
+def test_a_renamed_profile_is_named_by_its_new_name_and_the_recorded_one_kept(
+    runs, bench, tmp_path
+):
+    evals = _evaluate_all(runs, bench, tmp_path)
+    table = aggregate.runs_table(evals, renamed={"smoke": "smoke-old"})
+    assert set(table["profile"]) == {"smoke-old"} and set(table["profile_recorded"]) == {"smoke"}
+    with pytest.raises(IsdartsError, match="no evaluation recorded the profile cpu"):
+        aggregate.runs_table(evals, renamed={"cpu": "cpu-n1"})

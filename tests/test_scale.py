@@ -10,20 +10,28 @@ from snakemake_helpers import REPO, job_counts, snakemake
 
 from isdarts.report.criteria import load_criteria
 from isdarts.report.published import load_published
-from isdarts.report.scale import chosen_rung, load_rungs, rung_summary, scale_table
+from isdarts.report.scale import (
+    chosen_rung,
+    groups,
+    load_rungs,
+    rung_summary,
+    scale_table,
+    write_scale_report,
+)
 
 CPU_RUNS = REPO / "reports" / "cpu-n1" / "runs.csv"
 CPU_PROFILE = REPO / "config" / "profiles" / "cpu-n1.yaml"
 
 
 def _rung(tmp_path, name: str, cells: int, minutes: float):
-    """A rung: the committed cpu-n1 runs (made when that profile was named cpu) relabelled, at
-    ``cells`` cells per stage and searches of ``minutes`` each."""
+    """A rung: the committed cpu-n1 runs relabelled, at ``cells`` cells per stage (in its
+    profile and in the settings its runs recorded) and searches of ``minutes`` each."""
     text = CPU_PROFILE.read_text().replace("cells_per_stage: 1 ", f"cells_per_stage: {cells} ")
     prof = tmp_path / f"{name}.yaml"
     prof.write_text(text)
     runs = pd.read_csv(CPU_RUNS)
     runs["profile"] = name
+    runs["cells_per_stage"] = cells
     runs["wall_seconds"] = minutes * 60
     csv = tmp_path / f"{name}.csv"
     runs.to_csv(csv, index=False)
@@ -84,3 +92,31 @@ def test_a_config_with_a_profile_list_runs_every_rung_and_the_scale_report(
     assert counts["search"] == 8 and counts["report"] == 2 and counts["scale_report"] == 1
     bad = snakemake(tmp_path, data_root, "-n", config=("profile=[smoke,nope]",), check=False)
     assert bad.returncode != 0 and "run profile 'nope' has no file" in bad.stdout + bad.stderr
+
+
+def test_the_scale_study_reads_each_rung_as_its_runs_recorded_it_and_groups_by_axis(
+    tmp_path,
+) -> None:
+    """A rung's C, N and images are the ones its runs recorded (the profile file may have
+    changed since); each rung is named by the setting it changes from the base rung, and
+    every data set's accuracy has its ± and each seed's value."""
+    base = _rung(tmp_path, "base", 5, 10.0)
+    shallow = _rung(tmp_path, "shallow", 1, 5.0)
+    wide = _rung(tmp_path, "wide", 5, 10.0)
+    runs = pd.read_csv(wide[0])
+    runs["channels"] = 16
+    runs.to_csv(wide[0], index=False)
+    rungs = load_rungs([base[0], shallow[0], wide[0]], [base[1], shallow[1], wide[1]])
+    assert [r.channels for r in rungs] == [8, 8, 16]  # wide's profile file still says 8
+    assert [label for label, _ in groups(rungs)][1:] == ["only N=1", "only C=16"]
+    out = tmp_path / "scale"
+    crit = load_criteria()
+    write_scale_report([base[0], shallow[0], wide[0]], [base[1], shallow[1], wide[1]],
+                       load_published(PUBLISHED), out, crit)  # fmt: skip
+    text = (out / "README.md").read_text()
+    assert "| `wide` | C=16 | 16 | 5 | 10,000 |" in text
+    row = next(line for line in text.splitlines() if line.startswith("| `base` | IS-DARTS |"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert all(" ± " in c for c in (cells[3], cells[5], cells[6]))  # C10, C100, IN16
+    assert cells[4] == "93.07, 93.49, 93.19"  # each seed's C10 test accuracy, seed order
+    assert cells[7] == "2, 0, 1"  # skip edges per seed

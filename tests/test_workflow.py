@@ -48,8 +48,11 @@ def test_smoke_dag_writes_table_and_figures(smoke):
     assert pub[("isdarts", "cifar10_test")] == 94.36 and pub[("darts", "cifar10_test")] == 54.30
     text = (report / "README.md").read_text()
     assert "| Method | C10 val | C10 test | C100 val | C100 test | IN16 val | IN16 test |" in text
-    assert "**IS-DARTS, this harness** (`smoke`, 2 seeds)" in text
-    assert "**DARTS (1st order), this harness** (`smoke`, 2 seeds)" in text
+    # our rows name the profile and the scale its runs recorded; a smoke run gives no verdict
+    for label in ("IS-DARTS", "DARTS (1st order)"):
+        row = next(line for line in text.splitlines() if f"**{label}, this harness**" in line)
+        assert f"**{label}, this harness** (`smoke`: C=" in row and "; 2 seeds)" in row
+    assert "> **Smoke run: not a result.**" in text and "***" not in text
     for name in FIGURES:
         png = report / "figures" / f"{name}.png"
         assert png.read_bytes().startswith(PNG) and png.stat().st_size > 10_000
@@ -72,6 +75,7 @@ def test_smoke_dag_copies_run_files_and_the_html_report_opens_with_the_verdict(s
             ).read_bytes()
     page = (report / "table.html").read_text()
     assert "<h2>Verdict</h2>" in page and "IS-DARTS, this harness" in page
+    assert "<b>Smoke run: not a result.</b>" in page
     html = smoke / "report.html"
     snakemake(smoke, data_root, "--report", str(html))
     text = html.read_text()

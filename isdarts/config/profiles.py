@@ -51,7 +51,8 @@ P = TypeVar("P")
 
 @dataclass(frozen=True)
 class DartsSettings:
-    """First-order DARTS (spec section 8); the network's settings come from the profile."""
+    """First-order DARTS as the NAS-Bench-201 authors released it (AutoDL-Projects' DARTS-V1
+    search); the network's settings come from the profile."""
 
     epochs: int = 50
     arch_lr: float = 3e-4
@@ -71,8 +72,9 @@ class DartsSettings:
 
 @dataclass(frozen=True)
 class OriginalDartsSettings(DartsSettings):
-    """The original first-order DARTS search (Liu et al., ICLR 2019; spec section 8), the
-    DARTS-space baseline whose rows the DARTS-space tables print. Defaults: its settings."""
+    """The original first-order DARTS search (Liu et al., ICLR 2019, and its released
+    ``train_search.py``), the DARTS-space baseline whose rows the DARTS-space tables print.
+    Defaults: its settings."""
 
     weight_decay: float = 3e-4
     nesterov: bool = False  # the supernet's SGD: momentum without Nesterov

@@ -5,6 +5,9 @@ published value and the difference to it.
 benchmark columns, params_m and flops_m (the cell's CIFAR-10 evaluation network, as NATS-Bench
 counts them), epochs, wall_seconds, device, data_source, ...
 
+Both are written with every digit of their numbers (the reports round them once, when they
+write them: :mod:`isdarts.report.numbers`), never cut to a few decimals first.
+
 ``summary.csv`` (tidy, one row per space x method x search data set x benchmark column):
 n (seeds), mean, std (sample std, ddof=1; empty for one seed), min, max, the matching published
 row (method, mean, std, source), ``difference`` = ours - published, and the benchmark optimum
@@ -27,6 +30,7 @@ from isdarts.errors import IsdartsError
 from isdarts.report.evaluate import CARRIED, COST_COLUMNS, EVIDENCE_COLUMNS, cell_cost
 from isdarts.report.mdtext import data_source_label
 from isdarts.report.published import PublishedRow, match, optimum
+from isdarts.report.setup import SCALE_COLUMNS
 from isdarts.report.tables import NB201_RUNS, check_frame
 
 KEYS = ["space", "method", "dataset"]
@@ -44,6 +48,7 @@ RUN_COLUMNS = [
     *CARRIED,  # the provenance an evaluation copies from result.json
     "table",
     *EVIDENCE_COLUMNS,  # absent in evaluations written before them
+    *SCALE_COLUMNS,  # the recorded scale (isdarts.report.setup); absent before them
 ]
 SUMMARY_COLUMNS = [
     *KEYS,
@@ -86,8 +91,12 @@ def _one_table(df: pd.DataFrame) -> None:
         )
 
 
-def runs_table(evaluations: Iterable[str | os.PathLike]) -> pd.DataFrame:
-    """One row per evaluation file, sorted by space, method, data set, seed."""
+def runs_table(
+    evaluations: Iterable[str | os.PathLike], renamed: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """One row per evaluation file, sorted by space, method, data set, seed. ``renamed``
+    (recorded name -> current name): runs that recorded a run profile under a name it no
+    longer has are named by the current one, the recorded name kept in ``profile_recorded``."""
     paths = [Path(p) for p in evaluations]
     records = []
     for path in paths:
@@ -114,6 +123,18 @@ def runs_table(evaluations: Iterable[str | os.PathLike]) -> pd.DataFrame:
             df[c] = df[c].astype("float64")
             df.loc[older, c] = costs[c]
     df["data_source"] = df["data_source"].map(data_source_label)
+    if renamed:
+        old = df["profile"].astype(str)
+        unknown = sorted(set(renamed) - set(old))
+        if unknown:
+            raise IsdartsError(
+                f"--renamed {unknown[0]}=...: no evaluation recorded the profile {unknown[0]} "
+                f"(they recorded {', '.join(sorted(set(old)))})"
+            )
+        df["profile"] = old.map(lambda p: renamed.get(p, p))
+        df["profile_recorded"] = old.where(old.isin(list(renamed)))
+    for c in SCALE_COLUMNS:  # whole numbers, empty where not recorded
+        df[c] = pd.to_numeric(df[c]).astype("Int64")
     dup = df.duplicated(KEYS + ["seed", "profile"])
     if dup.any():
         first = df[dup].iloc[0]
@@ -165,4 +186,5 @@ def summary_table(runs: pd.DataFrame, published: list[PublishedRow]) -> pd.DataF
 
 
 def write_csv(df: pd.DataFrame, path: str | os.PathLike) -> Path:
-    return atomic_write(path, lambda p: df.to_csv(p, index=False, float_format="%.4f"))
+    """Every digit of every number (the shortest text that reads back as the same float)."""
+    return atomic_write(path, lambda p: df.to_csv(p, index=False))

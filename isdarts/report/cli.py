@@ -21,12 +21,13 @@ def _search_files(runs: list[str]) -> list:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from isdarts.report.evaluate import write_evaluation
+    from isdarts.report.numbers import fixed
 
     check_outputs({"--out": args.out}, _search_files([args.run]))
     rec = write_evaluation(args.run, args.out, table=args.bench)
     print(
         f"{rec['method']} {rec['dataset']} seed {rec['seed']}: cell {rec['index']} "
-        f"C10 test {rec['cifar10_test']:.2f} -> {args.out}"
+        f"C10 test {fixed(rec['cifar10_test'])} -> {args.out}"
     )
     return 0
 
@@ -38,7 +39,7 @@ def _aggregate(args: argparse.Namespace) -> int:
     check_outputs(
         {"--runs": args.runs, "--summary": args.summary}, [*args.evaluations, args.published]
     )
-    runs = runs_table(args.evaluations)
+    runs = runs_table(args.evaluations, renamed=dict(args.renamed or []))
     summary = summary_table(runs, load_published(args.published))
     write_csv(runs, args.runs)
     write_csv(summary, args.summary)
@@ -77,6 +78,13 @@ def _report(args: argparse.Namespace) -> int:
     )
     published = load_published(args.published)
     criteria = load_criteria(args.criteria)
+    if args.run_files is not None and args.linked_run_files is not None:
+        raise IsdartsError("--linked-run-files: the runs' files are copied (--run-files) or linked")
+    if args.linked_run_files is not None:
+        from isdarts.report.runfiles import check_linked
+        from isdarts.report.tables import read_tables
+
+        check_linked(args.linked_run_files, read_tables(args.runs, args.summary, "nb201")[0])
     if args.run_files is not None:
         from isdarts.report.runfiles import copy_run_files
 
@@ -88,7 +96,10 @@ def _report(args: argparse.Namespace) -> int:
         listed = {(r.method, r.dataset, int(r.seed)) for r in runs.itertuples()}
         for folder in copy_run_files(args.results, args.run_files, listed):
             print(f"wrote {folder}")
-    path = write_report(args.runs, args.summary, published, args.figures, args.out, criteria)
+    files = args.run_files if args.run_files is not None else args.linked_run_files
+    path = write_report(
+        args.runs, args.summary, published, args.figures, args.out, criteria, run_files=files
+    )
     print(f"wrote {path}")
     if args.wide is not None or args.tex is not None or args.html is not None:
         from isdarts.report.exports import write_exports
@@ -196,6 +207,13 @@ def _readme(args: argparse.Namespace) -> int:
     return 0
 
 
+def _renaming(text: str) -> tuple[str, str]:
+    old, sep, new = text.partition("=")
+    if not sep or not old or not new or old == new:
+        raise argparse.ArgumentTypeError(f"expected RECORDED=NAME, two different names: {text!r}")
+    return old, new
+
+
 def _given(path: str | None) -> list[str]:
     return [] if path is None else [path]
 
@@ -272,6 +290,14 @@ def _add_nb201(subparsers: argparse._SubParsersAction) -> None:
         type=path_arg,
         help="summary CSV to write (one row per method and column)",
     )
+    ag.add_argument(
+        "--renamed",
+        metavar="RECORDED=NAME",
+        type=_renaming,
+        action="append",
+        help="runs that recorded the run profile RECORDED, since renamed NAME: name them NAME "
+        "(the recorded name is kept in the column profile_recorded)",
+    )
     ag.set_defaults(func=_aggregate)
 
     fg = subparsers.add_parser("figures", help="PNG figures of a set of searches (from their logs)")
@@ -332,6 +358,12 @@ def _add_nb201(subparsers: argparse._SubParsersAction) -> None:
         "--run-files",
         type=path_arg,
         help="folder to copy each search's result.json and log.jsonl into (linked from the runs)",
+    )
+    rp.add_argument(
+        "--linked-run-files",
+        type=path_arg,
+        help="folder that already holds every run's files (another report's --run-files): "
+        "checked and linked, not copied a second time",
     )
     rp.add_argument(
         "--html",

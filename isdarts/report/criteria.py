@@ -23,6 +23,7 @@ from isdarts._io import read_yaml
 from isdarts._optional import optional
 from isdarts.config.documents import check_document
 from isdarts.errors import IsdartsError
+from isdarts.report.numbers import fixed
 
 # The repository's criteria (the workflow passes them explicitly, as config `criteria`).
 DEFAULT_CRITERIA = Path(__file__).resolve().parents[2] / "config" / "criteria.yaml"
@@ -163,8 +164,11 @@ class Interval:
 
     def text(self, level: float) -> str:
         if self.low is None:
-            return f"{self.mean:.2f} (n = {self.n}: no interval)"
-        return f"{self.mean:.2f} [{self.low:.2f}, {self.high:.2f}] ({level:.0%} t interval)"
+            return f"{fixed(self.mean)} (n = {self.n}: no interval)"
+        return (
+            f"{fixed(self.mean)} [{fixed(self.low)}, {fixed(self.high)}] "
+            f"({fixed(100 * level, 0)}% t interval)"
+        )
 
 
 def t_interval(values, level: float) -> Interval:
@@ -232,7 +236,7 @@ def row_verdict(
         dec and crit.collapsed(a, t) for dec, a, t in zip(decisive, runs["arch"], acc, strict=True)
     )
     rule = (
-        f"reproduced when the mean lies in {lo_band:.2f}..{hi_band:.2f} (published ± "
+        f"reproduced when the mean lies in {fixed(lo_band)}..{fixed(hi_band)} (published ± "
         f"{test.tolerance:g}) and at most {test.max_collapsed} decisive run(s) collapse; not "
         "reproduced when the interval lies wholly outside that band or more runs collapse"
     )

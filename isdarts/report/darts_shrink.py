@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 from isdarts._io import atomic_write
 from isdarts.errors import IsdartsError
 from isdarts.report.evaluate import load_log, load_result
+from isdarts.report.numbers import fixed
 from isdarts.spaces.darts.names import EDGES, KINDS, PARAMETER_FREE, PRIMITIVES
 
 COLUMNS = [
@@ -269,13 +270,13 @@ def markdown(table: pd.DataFrame, png: Path | None, out: Path) -> list[str]:
             [
                 [
                     str(r.step),
-                    f"{r.pairs:.0f}",
-                    f"{r.parameter_free_share:.2f}",
-                    f"{r.parameter_free_share_after:.2f}",
-                    f"{r.skip_pairs:.1f}",
-                    f"{r.skip_removed:.1f}",
-                    f"{r.skip_rank:.2f}",
-                    f"{r.conv_rank:.2f}",
+                    fixed(r.pairs, 0),
+                    fixed(r.parameter_free_share, 2),
+                    fixed(r.parameter_free_share_after, 2),
+                    fixed(r.skip_pairs, 1),
+                    fixed(r.skip_removed, 1),
+                    fixed(r.skip_rank, 2),
+                    fixed(r.conv_rank, 2),
                 ]
                 for r in s.itertuples()
             ],
@@ -292,8 +293,8 @@ def markdown(table: pd.DataFrame, png: Path | None, out: Path) -> list[str]:
         [
             [
                 r["op"],
-                f"{r['rank cell input']:.2f}",
-                f"{r['rank node']:.2f}",
+                fixed(r["rank cell input"], 2),
+                fixed(r["rank node"], 2),
                 str(r["final cell input"]),
                 str(r["final node"]),
             ]

@@ -1,15 +1,19 @@
 """Figures of a set of NAS-Bench-201 searches (matplotlib, PNG, no pyplot and no global state),
 drawn from each search's ``log.jsonl``; any subset of methods, any number of seeds.
 
-- ``accuracy`` (:mod:`.figures_accuracy`): the current cell's benchmark test accuracy per
-  epoch, per method mean and min-max band over seeds with each seed thin, published rows as
-  dashed lines, shrink steps marked; the y axis broken where a few values lie far below.
-- ``ops`` (:mod:`.figures_cells`): the current cell's ops per epoch (stacked, 6 edges), and
-  the candidates left in the supernet for methods that shrink it.
+- ``accuracy`` (:mod:`.figures_accuracy`): a strip plot of each seed's final cell on the three
+  data sets (test accuracy), the mean and the published value per method; below it, small
+  multiples, one row per method on its own epoch axis and one column per data set: the
+  current cell's benchmark test accuracy per epoch (mean, min-max band, each seed thin), the
+  method's published value dashed, shrink steps marked.
+- ``ops`` (:mod:`.figures_cells`): small multiples, per method the current cell's ops per
+  epoch (stacked, 6 edges) and, for a method that shrinks its supernet, the candidates left;
+  no empty panel.
 - ``importance`` (:mod:`.figures_importance`): the importance scores at each shrink step, every
   run (one row each), +inf on a line of its own.
 - ``alphas`` (:mod:`.figures_cells`): the softmax architecture weights per edge and op per
-  epoch, mean over seeds, for methods whose log holds them (DARTS-like methods).
+  epoch, mean over seeds, one row per method whose log holds them on more than one epoch,
+  each on its own epoch axis.
 
 Methods keep their colour (``isdarts.config.methods``) in every figure; ops have a palette of
 their own (:data:`.figures_common.OP_COLORS`) that shares no colour with a method.

@@ -1,10 +1,16 @@
-"""``accuracy.png``: the current cell's benchmark test accuracy per epoch, per method.
+"""``accuracy.png``: where each method's cells ended up, and how they got there.
 
-Per method a bold mean over seeds, a min-max band and each seed as a thin line; the published
-rows as dashed horizontal lines; epochs that end with a shrink step marked (▼ at the top and a
-dotted line). When a few values lie far below the rest (a collapsed seed, a published DARTS
-row), the y axis is broken: a small lower panel holds them, so that they do not stretch the
-axis until the other lines merge; the caption says where it is broken and what lies below.
+- Top row, one panel per data set (CIFAR-10, CIFAR-100, ImageNet16-120 test accuracy of the
+  final cell): a strip plot, one dot per seed, a bar at each method's mean and a black dash at
+  its published value.
+- Below, small multiples: one row per method, one column per data set, each on the method's
+  own epoch axis: the current cell's benchmark test accuracy per epoch, a bold mean over
+  seeds, a min-max band and each seed thin; the method's published value as a dashed line (a
+  note instead where it lies far outside the panel); epochs that end with a shrink step
+  marked (▼ at the top and a dotted line).
+
+No legend to decode: a method's panels carry its name in its colour; the caption under the
+figure says what each mark is.
 """
 
 from __future__ import annotations
@@ -13,52 +19,22 @@ import math
 import textwrap
 
 from matplotlib.figure import Figure
-from matplotlib.legend_handler import HandlerTuple
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
-from isdarts.bench.evidence import TEST_COLUMN
-from isdarts.report.figures_common import (
-    Run,
-    by_method,
-    mean,
-    method_color,
-    save,
-    seeds_text,
-)
+from isdarts.report.figures_common import Run, by_method, mean, method_color, save, seeds_text
 from isdarts.report.mdtext import method_label
+from isdarts.report.numbers import fixed
 from isdarts.report.published import PublishedRow, match
 
 DATASET_NAMES = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "ImageNet16-120": "ImageNet16-120"}
-MIN_RANGE = 20.0  # values within this many percentage points share one axis
-MIN_BREAK = 8.0  # a gap (percentage points) narrower than this never breaks the axis
-BREAK_SHARE = 0.3  # ... nor one narrower than this share of the whole range
-SHARE_RATIO = 2.0  # methods whose epochs differ more: x = epoch / the method's epochs
-
-
-def split_range(values: list[float], seed_values: list[float]) -> tuple[float, float] | None:
-    """Where to break the y axis: the widest empty gap (a, b) between the values that keeps at
-    least half of the seeds' values above it, if it is wide (``MIN_BREAK``, ``BREAK_SHARE``)
-    and the values span more than ``MIN_RANGE``; None for one axis."""
-    u = sorted(set(values))
-    if len(u) < 2 or u[-1] - u[0] <= MIN_RANGE:
-        return None
-    best = None
-    for a, b in zip(u, u[1:], strict=False):
-        above = sum(v >= b for v in seed_values)
-        if above * 2 >= len(seed_values) and (best is None or b - a > best[1] - best[0]):
-            best = (a, b)
-    if best is None:
-        return None
-    gap = best[1] - best[0]
-    return best if gap >= max(MIN_BREAK, BREAK_SHARE * (u[-1] - u[0])) else None
-
-
-def _limits(lo: float, hi: float) -> tuple[float, float]:
-    pad = max(1.0, 0.06 * (hi - lo))
-    return lo - pad, hi + pad
+# The three benchmark test columns every cell is looked up on, in the paper's order.
+PANELS = (
+    ("cifar10_test", "CIFAR-10"),
+    ("cifar100_test", "CIFAR-100"),
+    ("imagenet16_test", "ImageNet16-120"),
+)
+FAR = 10.0  # a published value further than this outside a panel's data: a note, not a line
 
 
 def _series(group: list[Run], column: str, last: int):
@@ -78,12 +54,9 @@ def _series(group: list[Run], column: str, last: int):
     )
 
 
-def x_scales(lengths: dict[str, int]) -> dict[str, float]:
-    """Each method's factor from epochs to the x axis: 1 (one epoch axis) unless the methods'
-    lengths differ more than ``SHARE_RATIO``-fold, then 1 / its epochs (the share done)."""
-    if max(lengths.values()) > SHARE_RATIO * min(lengths.values()):
-        return {m: 1.0 / n for m, n in lengths.items()}
-    return dict.fromkeys(lengths, 1.0)
+def _final(run: Run, column: str) -> float:
+    """The benchmark value of the run's final cell (its result's look-up)."""
+    return float(run.result["benchmark"][column])
 
 
 def _start_note(method: str, group: list[Run]) -> str | None:
@@ -98,162 +71,131 @@ def _start_note(method: str, group: list[Run]) -> str | None:
     if first == last:
         return f"{name} has a cell only at its last epoch ({last}): one point per seed."
     if shrinks and first == shrinks[0]:
-        return (
-            f"{name} lines start at epoch {first}, its first shrink step (it has no cell before)."
-        )
+        return f"{name} has no cell before its first shrink step (epoch {first})."
     return f"{name} has no cell before epoch {first}."
 
 
-def _broken_marks(top, bottom) -> None:
-    """The usual diagonal marks of a broken axis, and no spine across the break."""
-    top.spines["bottom"].set_visible(False)
-    bottom.spines["top"].set_visible(False)
-    top.tick_params(bottom=False, labelbottom=False)
-    kw = dict(marker=[(-1, -0.6), (1, 0.6)], markersize=10, linestyle="none", color="k", mec="k")
-    top.plot([0, 1], [0, 0], transform=top.transAxes, clip_on=False, **kw)
-    bottom.plot([0, 1], [1, 1], transform=bottom.transAxes, clip_on=False, **kw)
+def _groups(runs: list[Run]) -> list[tuple[str, str, list[Run]]]:
+    """(method, search data set, runs) in the reports' order."""
+    out = []
+    for dataset in sorted({r.dataset for r in runs}):
+        for method, group in by_method([r for r in runs if r.dataset == dataset]).items():
+            out.append((method, dataset, group))
+    return out
 
 
-def _draw_dataset(fig: Figure, cell, runs: list[Run], dataset: str, published) -> None:
-    column = TEST_COLUMN[dataset]
-    groups = by_method(runs)
-    last = max(run.epochs[-1] for run in runs)
-    # methods of very different lengths (the baselines: 14 to 100 epochs; more than
-    # SHARE_RATIO apart) share one x axis as the share of their search done, epoch / epochs
-    lengths = {m: max(run.epochs[-1] for run in g) for m, g in groups.items()}
-    scale = x_scales(lengths)
-    share = any(f != 1.0 for f in scale.values())
-    series = {m: _series(g, column, lengths[m] if share else last) for m, g in groups.items()}
-    refs: list[tuple[str, PublishedRow]] = []
-    for method in groups:
-        row = match(list(published), runs[0].space, method, dataset)
+def _name(method: str, dataset: str, several: bool) -> str:
+    return method_label(method) + (f" (search on {DATASET_NAMES[dataset]})" if several else "")
+
+
+def _strip(ax, groups, column: str, title: str, published, several: bool) -> None:
+    """One dot per seed of each group's final cell, a bar at the mean, a dash at the
+    published value."""
+    for i, (method, dataset, group) in enumerate(groups):
+        color = method_color(method)
+        values = [_final(run, column) for run in group]
+        n = len(values)
+        xs = [i + (j - (n - 1) / 2) * min(0.5 / max(n, 1), 0.12) for j in range(n)]
+        ax.plot(xs, values, "o", color=color, ms=5, alpha=0.85)
+        ax.plot([i - 0.3, i + 0.3], [mean(values)] * 2, color=color, lw=2.5)
+        row = match(list(published), group[0].space, method, dataset)
         if row is not None:
-            refs.append((method, row))
-    seed_values = [v for s in series.values() for seed in s[1] for v in seed if not math.isnan(v)]
-    # the means too: a mean between a collapsed seed and the others must not fall in the break
-    means = [v for s in series.values() for v in s[2] if not math.isnan(v)]
-    values = seed_values + means + [row.mean[column] for _, row in refs]
-    split = split_range(values, seed_values) if seed_values else None
+            ax.plot([i - 0.38, i + 0.38], [row.mean[column]] * 2, color="black", lw=1.4, ls="--")
+    ax.set_xticks(
+        range(len(groups)),
+        [_name(m, d, several) for m, d, _ in groups],
+        rotation=35 if len(groups) > 3 else 0,
+        ha="right" if len(groups) > 3 else "center",
+        fontsize=8,
+    )
+    for label, (method, _, _) in zip(ax.get_xticklabels(), groups, strict=True):
+        label.set_color(method_color(method))
+    ax.set_xlim(-0.6, len(groups) - 0.4)
+    ax.set_title(f"{title} test accuracy of the final cell (%)", fontsize=9)
+    ax.grid(alpha=0.3, axis="y")
 
-    if split is None:
-        axes = [fig.add_subplot(cell)]
-        lo, hi = (min(values), max(values)) if values else (0.0, 100.0)
-        limits = [_limits(lo, hi)]
-    else:
-        sub = cell.subgridspec(2, 1, height_ratios=(3.2, 1), hspace=0.08)
-        axes = [fig.add_subplot(sub[0])]
-        axes.append(fig.add_subplot(sub[1], sharex=axes[0]))
-        limits = [_limits(split[1], max(values)), _limits(min(values), split[0])]
 
-    handles, labels = [], []
-    for k, ax in enumerate(axes):
-        for method, group in groups.items():
-            color = method_color(method)
-            xs, per_seed, mid, lo_, hi_ = series[method]
-            xs = [x * scale[method] for x in xs]
-            for ys in per_seed:
-                ax.plot(xs, ys, color=color, linewidth=0.7, alpha=0.45, marker=".", ms=3)
-            ax.fill_between(xs, lo_, hi_, color=color, alpha=0.16, linewidth=0)
-            (line,) = ax.plot(xs, mid, color=color, linewidth=2.0, marker="o", markersize=3.5)
-            shrinks = sorted({e for run in group for e in run.shrink_epochs})
-            for e in shrinks:
-                ax.axvline(e * scale[method], color=color, linestyle=":", linewidth=0.9, alpha=0.7)
-            if k == 0:
-                handles.append((Patch(color=color, alpha=0.25, linewidth=0), line))
-                epochs = f", {lengths[method]} epochs" if share else ""
-                labels.append(f"{method_label(method)} ({seeds_text(group)}{epochs})")
-                if shrinks:
-                    ax.plot(
-                        [e * scale[method] for e in shrinks],
-                        [1.0] * len(shrinks),
-                        transform=blended_transform_factory(ax.transData, ax.transAxes),
-                        linestyle="none",
-                        marker="v",
-                        markersize=7,
-                        color=color,
-                        clip_on=False,
-                    )
-                    handles.append(Line2D([], [], color=color, linestyle="none", marker="v"))
-                    labels.append(
-                        f"{method_label(method)}: shrink step, epoch "
-                        + ", ".join(map(str, shrinks))
-                    )
-        for method, row in refs:
-            value = row.mean[column]
-            ref = ax.axhline(
-                value, color=method_color(method), linewidth=1.6, linestyle=(0, (6, 2.5))
-            )
-            if k == 0:
-                handles.append(ref)
-                labels.append(f"{row.method}, published: {value:.2f}")
-        ax.set_ylim(*limits[k])
-        ax.grid(alpha=0.3)
-        if share:
-            ax.set_xlim(0.0, 1.02)
+def _trajectory(ax, group: list[Run], column: str, row: PublishedRow | None, color: str) -> None:
+    last = max(run.epochs[-1] for run in group)
+    xs, per_seed, mid, lo, hi = _series(group, column, last)
+    for ys in per_seed:
+        ax.plot(xs, ys, color=color, linewidth=0.7, alpha=0.45, marker=".", ms=3)
+    ax.fill_between(xs, lo, hi, color=color, alpha=0.16, linewidth=0)
+    ax.plot(xs, mid, color=color, linewidth=2.0, marker="o", markersize=3)
+    shown = [v for ys in per_seed for v in ys if not math.isnan(v)]
+    shrinks = sorted({e for run in group for e in run.shrink_epochs})
+    for e in shrinks:
+        ax.axvline(e, color=color, linestyle=":", linewidth=0.9, alpha=0.7)
+    if shrinks:
+        ax.plot(
+            shrinks,
+            [1.0] * len(shrinks),
+            transform=blended_transform_factory(ax.transData, ax.transAxes),
+            linestyle="none",
+            marker="v",
+            markersize=6,
+            color=color,
+            clip_on=False,
+        )
+    lo_, hi_ = (min(shown), max(shown)) if shown else (0.0, 100.0)
+    if row is not None:
+        value = row.mean[column]
+        if lo_ - FAR <= value <= hi_ + FAR:
+            ax.axhline(value, color="black", linewidth=1.2, linestyle=(0, (5, 2.5)))
+            lo_, hi_ = min(lo_, value), max(hi_, value)
         else:
-            ax.set_xlim(0.5, last + 0.5)
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    if len(axes) == 2:
-        _broken_marks(*axes)
-        axes[1].yaxis.set_major_locator(MaxNLocator(nbins=2, steps=[1, 2, 5, 10]))
-    name = DATASET_NAMES.get(dataset, dataset)
-    axes[0].set_ylabel(f"{name} test accuracy (%)")
-    axes[-1].set_xlabel(
-        "share of the search done (epoch / the method's epochs)" if share else "epoch"
-    )
-    axes[0].set_title(
-        f"NAS-Bench-201 {name} test accuracy of the current cell during the search on {name}",
-        fontsize=10,
-        pad=12,
-    )
-    axes[0].legend(
-        handles,
-        labels,
-        handler_map={tuple: HandlerTuple(ndivide=1)},
-        handlelength=3.2,
-        fontsize=8,
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1.0),
-        borderaxespad=0.0,
-    )
-    notes = [
-        "Bold line: mean over seeds; band: min-max over seeds; thin lines: single seeds; "
-        "dashed: published row; ▼ and dotted lines: epochs that end with a shrink step.",
-    ]
-    notes += [n for n in (_start_note(m, g) for m, g in groups.items()) if n]
-    if share:
-        notes.append(
-            "The methods run different numbers of epochs ("
-            + ", ".join(f"{method_label(m)} {n}" for m, n in lengths.items())
-            + "): each is drawn against the share of its own search."
-        )
-    if split is not None:
-        below = [f"{row.method}, published" for _, row in refs if row.mean[column] <= split[0]]
-        below += [
-            f"{run.label}"
-            for g in groups.values()
-            for run in g
-            if any(rec["benchmark"] and rec["benchmark"][column] <= split[0] for rec in run.log)
-        ]
-        notes.append(
-            f"The y axis is broken between {split[0]:.1f} and {split[1]:.1f} %: the small "
-            f"lower panel, on its own scale, holds what lies below ({'; '.join(below)})."
-        )
-    axes[-1].text(
-        0.0,
-        -0.62 if len(axes) == 2 else -0.16,
-        "\n".join(textwrap.fill(n, 130) for n in notes),
-        transform=axes[-1].transAxes,
-        va="top",
-        ha="left",
-        fontsize=8,
-    )
+            where = "below" if value < lo_ else "above"
+            ax.text(0.98, 0.04 if where == "below" else 0.9,
+                    f"published {fixed(value)} ({where} this panel)",
+                    transform=ax.transAxes, ha="right", fontsize=7, style="italic")  # fmt: skip
+    pad = max(0.5, 0.08 * (hi_ - lo_))
+    ax.set_ylim(lo_ - pad, hi_ + pad)
+    ax.set_xlim(0.5, last + 0.5)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))
+    ax.tick_params(labelsize=7)
+    ax.grid(alpha=0.3)
 
 
 def accuracy_figure(runs: list[Run], out, published: list[PublishedRow] = ()):
-    datasets = sorted({r.dataset for r in runs})
-    fig = Figure(figsize=(8.0, 4.6 * len(datasets)))
-    grid = fig.add_gridspec(len(datasets), 1, hspace=0.7)
-    for k, dataset in enumerate(datasets):
-        _draw_dataset(fig, grid[k], [r for r in runs if r.dataset == dataset], dataset, published)
+    groups = _groups(runs)
+    several = len({d for _, d, _ in groups}) > 1
+    rows = len(groups)
+    spacer = len(groups) > 3  # an empty row for the strip plots' slanted method names
+    height = 3.4 + (0.8 if spacer else 0.0) + 2.0 * rows
+    fig = Figure(figsize=(12.0, height))
+    ratios = [1.7] + ([0.3] if spacer else []) + [1.0] * rows
+    grid = fig.add_gridspec(
+        len(ratios), len(PANELS), height_ratios=ratios, hspace=0.55, wspace=0.22
+    )
+    first = len(ratios) - rows  # the grid row of the first method
+    for k, (column, title) in enumerate(PANELS):
+        _strip(fig.add_subplot(grid[0, k]), groups, column, title, published, several)
+    for i, (method, dataset, group) in enumerate(groups, start=1):
+        color = method_color(method)
+        row = match(list(published), group[0].space, method, dataset)
+        for k, (column, title) in enumerate(PANELS):
+            ax = fig.add_subplot(grid[first + i - 1, k])
+            _trajectory(ax, group, column, row, color)
+            if i == 1:
+                ax.set_title(f"{title} test accuracy of the current cell (%)", fontsize=9)
+            if k == 0:
+                ax.set_ylabel(
+                    f"{_name(method, dataset, several)}\n{seeds_text(group)}",
+                    color=color,
+                    fontsize=8,
+                )
+            if i == rows:
+                ax.set_xlabel("epoch (each method its own)", fontsize=8)
+    notes = [
+        "Top: each dot one seed's final cell, the coloured bar the mean over seeds, the black "
+        "dashed bar the published value. Below, per method on its own epoch axis: bold line "
+        "the mean over seeds, band min-max, thin lines single seeds; black dashed line the "
+        "published value; ▼ and dotted lines: epochs that end with a shrink step.",
+    ]
+    notes += [n for n in (_start_note(m, g) for m, _, g in groups) if n]
+    text = "\n".join(textwrap.fill(n, 150) for n in notes)
+    # room under the last row for its epoch labels and the notes (about 0.15 in a line)
+    bottom = 0.75 + 0.15 * (text.count("\n") + 1)
+    fig.subplots_adjust(left=0.08, right=0.98, top=1 - 0.3 / height, bottom=bottom / height)
+    fig.text(0.06, 0.1 / height, text, fontsize=8, va="bottom")
     return save(fig, out)

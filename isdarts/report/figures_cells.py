@@ -1,15 +1,15 @@
 """``ops.png`` and ``alphas.png``: what the search holds per epoch, per method.
 
-- ``ops``: the current cell's op per edge as a stacked bar per epoch (mean over seeds, so a
-  bar is always 6 edges high), and, for methods that shrink the supernet, how many candidates
-  of each op are left (0..6 edges). A method that never shrinks gets no such panel, only a
-  line that says so.
+- ``ops``: small multiples, per method the current cell's op per edge as a stacked bar per
+  epoch (mean over seeds, so a bar is always 6 edges high), and, for methods that shrink the
+  supernet, a panel of how many candidates of each op are left (0..6 edges).
 - ``alphas``: for methods whose log holds architecture weights (``alphas``: the softmax per
   edge), the weight of each op on each edge per epoch, mean over seeds; one row of six edge
   panels per method.
 
-Every panel of a figure has the same epoch range; ops are coloured by ``OP_COLORS`` and
-methods are named in their own colour.
+Every method is drawn on its own epoch axis (the baselines search for 14 to 250 epochs); no
+panel is left empty; ops are coloured by ``OP_COLORS`` and methods are named in their own
+colour.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from isdarts.bench import EDGES, OPS, parse
-from isdarts.report.figures_accuracy import x_scales
 from isdarts.report.figures_common import (
     OP_COLORS,
     OP_HATCH,
@@ -101,7 +100,7 @@ def _title(ax, method: str, group: list[Run], what: str) -> None:
 
 def _epoch_axis(ax, last: int) -> None:
     ax.set_xlim(0.4, last + 0.6)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
     ax.set_xlabel("epoch")
     ax.tick_params(labelbottom=True)
 
@@ -151,73 +150,87 @@ def _candidate_lines(ax, group: list[Run], last: int) -> None:
     ax.grid(alpha=0.3, axis="y")
 
 
+COLUMNS_PER_ROW = 4  # small multiples: panels per row
+
+
+def ops_panels(runs: list[Run]) -> list[tuple[str, str]]:
+    """The ops figure's panels in order: (method, "cell") for every method, each followed by
+    (method, "candidates") if the method shrinks its supernet."""
+    panels: list[tuple[str, str]] = []
+    for method, group in by_method(runs).items():
+        panels.append((method, "cell"))
+        if _shrinks(group):
+            panels.append((method, "candidates"))
+    return panels
+
+
+def alphas_methods(runs: list[Run]) -> list[str]:
+    """The methods the alphas figure has a row for: those whose log holds architecture weights
+    on more than one epoch."""
+    return [m for m, g in by_method(runs).items() if _logs_alphas(g)]
+
+
 def ops_figure(runs: list[Run], out):
+    """Small multiples, each on its method's own epoch axis: per method the current cell's ops
+    per epoch (stacked), and right after it, for a method that shrinks its supernet, the
+    candidates left; no empty panel."""
     groups = by_method(runs)
-    lengths = {m: max(run.epochs[-1] for run in g) for m, g in groups.items()}
-    # one epoch range for every panel, unless the methods' lengths differ more than twofold
-    # (the baselines: 14 to 100 epochs), then each panel its own method's
-    own = len(set(x_scales(lengths).values())) > 1
-    shrinking = [m for m, g in groups.items() if _shrinks(g)]
-    n, rows = len(groups), 2 if shrinking else 1
-    fig = Figure(figsize=(min(max(4.2 * n, 7.0), 26.0), 3.4 * rows + 1.2))
-    axes = fig.subplots(rows, n, squeeze=False, sharex=not own)
-    for j, (method, group) in enumerate(groups.items()):
-        last = lengths[method] if own else max(lengths.values())
-        ax = axes[0][j]
-        _cell_bars(ax, group, last)
-        _title(ax, method, group, "op per edge of the current cell")
-        _epoch_axis(ax, last)
-        if j == 0:
-            ax.set_ylabel("edges (of 6), mean over seeds")
-        if not shrinking:
-            continue
-        ax = axes[1][j]
-        if method in shrinking:
+    panels = ops_panels(runs)
+    cols = min(COLUMNS_PER_ROW, len(panels))
+    rows = math.ceil(len(panels) / cols)
+    fig = Figure(figsize=(3.7 * cols + 0.6, 2.9 * rows + 1.3))
+    for k, (method, kind) in enumerate(panels):
+        group = groups[method]
+        last = max(run.epochs[-1] for run in group)
+        ax = fig.add_subplot(rows, cols, k + 1)
+        if kind == "cell":
+            _cell_bars(ax, group, last)
+            _title(ax, method, group, "op per edge of the current cell")
+            ax.set_ylabel("edges (of 6), mean over seeds", fontsize=8)
+        else:
             _candidate_lines(ax, group, last)
             _title(ax, method, group, "candidates left in the supernet")
-            ax.set_ylabel("edges (of 6) keeping the op")
-            _epoch_axis(ax, last)
-        else:
-            ax.set_axis_off()
-            ax.text(
-                0.5,
-                0.5,
-                f"{method_label(method)}:\nno shrinking, all {len(OPS)} ops stay\n"
-                f"on all {len(EDGES)} edges (no panel)",
-                ha="center",
-                va="center",
-                fontsize=9,
-                color=method_color(method),
-                transform=ax.transAxes,
-            )
+            ax.set_ylabel("edges (of 6) keeping the op", fontsize=8)
+        _epoch_axis(ax, last)
     fig.legend(
         handles=_op_handles("patch"),
         loc="lower center",
         ncol=len(OPS),
         fontsize=8,
-        bbox_to_anchor=(0.5, -0.02),
-        title="op (top row: stacked, bottom to top in this order)",
+        bbox_to_anchor=(0.5, 0.0),
+        title="op (cell panels: stacked, bottom to top in this order)",
         title_fontsize=8,
     )
+    shrinking = [method_label(m) for m, kind in panels if kind == "candidates"]
     note = (
-        "Bottom row: candidates per op, mean over seeds; coinciding lines nest (widest: none); "
-        "dotted: shrink steps."
+        f"Candidates panels (the methods that shrink their supernet: {', '.join(shrinking)}): "
+        "edges keeping each op, mean over seeds; coinciding lines nest (widest: none); dotted: "
+        "shrink steps."
         if shrinking
-        else "No method in this set shrinks its supernet: no candidates panel."
+        else "No method here shrinks its supernet (all ops stay on all edges): no candidates panel."
     )
-    fig.suptitle(f"Ops per epoch. {note}", fontsize=9)
-    fig.subplots_adjust(hspace=0.55, wspace=0.25, bottom=0.2 if rows == 1 else 0.13)
+    fig.suptitle("Ops per epoch, each method on its own epoch axis.\n" + note, fontsize=9)
+    fig.subplots_adjust(
+        hspace=0.7, wspace=0.3, bottom=1.1 / fig.get_figheight(), top=1 - 1.1 / fig.get_figheight()
+    )
     return save(fig, out)
 
 
+def _logs_alphas(group: list[Run]) -> bool:
+    """Whether the method's log holds architecture weights on more than one epoch (RSPS: its
+    final cell's counts only, no trajectory to draw)."""
+    return any(sum(a is not None for a in r.alphas()) > 1 for r in group)
+
+
 def alphas_figure(runs: list[Run], out):
-    groups = {m: g for m, g in by_method(runs).items() if any(any(r.alphas()) for r in g)}
+    groups = {m: g for m, g in by_method(runs).items() if _logs_alphas(g)}
     if not groups:
         return save(note_figure("no method in this set logs architecture weights (alphas)"), out)
-    last = max(run.epochs[-1] for g in groups.values() for run in g)
     fig = Figure(figsize=(15.0, 2.5 * len(groups) + 1.3))
-    axes = fig.subplots(len(groups), len(EDGES), squeeze=False, sharex=True)
+    # each method's row on its own epoch axis
+    axes = fig.subplots(len(groups), len(EDGES), squeeze=False, sharex="row")
     for i, (method, group) in enumerate(groups.items()):
+        last = max(run.epochs[-1] for run in group)
         per_run = [r.alphas() for r in group]
         xs = list(range(1, last + 1))
         weights = [
@@ -251,7 +264,7 @@ def alphas_figure(runs: list[Run], out):
                 )
             else:
                 ax.tick_params(labelleft=False)
-            if i < len(groups) - 1:
+            if e:
                 ax.set_xlabel("")
     handles = [Line2D([], [], color=OP_COLORS[op], linewidth=1.6, label=op) for op in OPS]
     handles.append(Line2D([], [], color="black", linestyle=":", label=f"uniform (1/{len(OPS)})"))
@@ -264,11 +277,9 @@ def alphas_figure(runs: list[Run], out):
     )
     fig.suptitle(
         "Architecture weights (softmax over the ops of each edge) per epoch, mean over seeds "
-        "(y range: each method's own)",
+        "(each method its own epoch axis and y range)",
         fontsize=10,
     )
-    one = len(groups) == 1
-    fig.subplots_adjust(
-        hspace=0.35, wspace=0.08, bottom=0.2 if one else 0.12, top=0.84 if one else 0.9
-    )
+    height = fig.get_figheight()
+    fig.subplots_adjust(hspace=0.45, wspace=0.08, bottom=0.75 / height, top=1 - 0.6 / height)
     return save(fig, out)

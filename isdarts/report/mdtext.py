@@ -12,6 +12,8 @@ from isdarts._io import write_text_atomic
 from isdarts.config.methods import METHOD_LABELS
 from isdarts.data.sources import source_label
 from isdarts.errors import IsdartsError
+from isdarts.report import numbers
+from isdarts.report.numbers import fixed
 from isdarts.report.tables import read_tables
 
 
@@ -33,18 +35,18 @@ def data_source_label(source):
     return source_label(str(source))
 
 
-def num(x) -> str:
-    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.2f}"
+def num(x, places: int = 2) -> str:
+    """A number as every report writes it (:func:`isdarts.report.numbers.fixed`)."""
+    return fixed(x, places)
 
 
 def pm(mean, std) -> str:
-    if std is None or (isinstance(std, float) and math.isnan(std)):
-        return num(mean)
-    return f"{mean:.2f}±{std:.2f}"
+    """Mean ± std; "±–" where there is no std (:func:`isdarts.report.numbers.pm`)."""
+    return numbers.pm(mean, std)
 
 
 def signed(x) -> str:
-    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:+.2f}"
+    return fixed(x, sign=True)
 
 
 def md_table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -59,7 +61,7 @@ def code(text: str) -> str:
 
 
 def minutes(seconds: float) -> str:
-    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
+    return f"{fixed(seconds / 60, 1)} min" if seconds >= 60 else f"{fixed(seconds, 0)} s"
 
 
 def images(paths: list[Path], out: Path, title: Callable[[Path], str]) -> list[str]:

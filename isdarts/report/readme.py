@@ -67,8 +67,9 @@ def rebase_links(body: str, report: Path, page: Path) -> str:
     """``body``'s relative link targets (relative to ``report``) made relative to ``page``."""
 
     def fix(m: re.Match) -> str:
-        target = os.path.relpath(report.parent / m[2], page.parent)
-        return m[1] + Path(target).as_posix() + (m[3] or "") + m[4]
+        target = Path(os.path.relpath(report.parent / m[2], page.parent)).as_posix()
+        slash = "/" if m[2].endswith("/") and not target.endswith("/") else ""
+        return m[1] + target + slash + (m[3] or "") + m[4]
 
     return LINK.sub(fix, body)
 

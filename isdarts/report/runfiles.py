@@ -82,3 +82,20 @@ def _remove_stale(out: Path, kept: set[Path]) -> None:
             for parent in (folder.parent, folder.parent.parent):
                 if parent != out and not any(parent.iterdir()):
                     parent.rmdir()
+
+
+def check_linked(folder: str | os.PathLike, runs) -> Path:
+    """``folder`` holds, for every run of the runs table ``runs``, that run's files (another
+    report's copies, linked instead of copied a second time): its ``result.json`` names the
+    same method, data set, seed and cell, and its log is complete."""
+    folder = Path(folder)
+    for r in runs.itertuples():
+        run = folder / str(r.method) / str(r.dataset) / f"seed{int(r.seed)}"
+        result = load_result(run)
+        load_log(run, result)
+        if result["arch"] != r.arch or int(result["seed"]) != int(r.seed):
+            raise IsdartsError(
+                f"{run}: not the runs table's {r.method} {r.dataset} seed {r.seed} "
+                f"(cell {result['arch']}, expected {r.arch})"
+            )
+    return folder

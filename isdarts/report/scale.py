@@ -26,6 +26,7 @@ from isdarts.config.methods import METHOD_COLORS
 from isdarts.errors import IsdartsError
 from isdarts.report.criteria import Criteria, provenance
 from isdarts.report.mdtext import md_table, method_label
+from isdarts.report.numbers import fixed, pm, whole
 from isdarts.report.published import PublishedRow, match
 from isdarts.report.tables import NB201_RUNS, read_csv
 from isdarts.report.verdict import definitions
@@ -46,11 +47,36 @@ class Rung:
     def name(self) -> str:
         return self.profile.name
 
+    def _recorded(self, column: str):
+        """The runs' recorded value of a scale column, if they all recorded the same one."""
+        if column not in self.runs:
+            return None
+        values = {int(v) for v in self.runs[column].dropna()}
+        return values.pop() if len(values) == 1 else None
+
     def epochs(self, method: str) -> int:
+        part = self.runs[self.runs["method"] == method]["epochs"].dropna()
+        if len(part):
+            return int(part.iloc[0])
         return self.profile.darts.epochs if method == "darts" else self.profile.epochs
 
     def images(self) -> int:
-        return self.profile.train_subset or 50_000
+        recorded = self._recorded("train_images")
+        return recorded if recorded is not None else self.profile.train_subset or 50_000
+
+    @property
+    def channels(self) -> int:
+        recorded = self._recorded("channels")
+        return recorded if recorded is not None else self.profile.channels
+
+    @property
+    def cells_per_stage(self) -> int:
+        recorded = self._recorded("cells_per_stage")
+        return recorded if recorded is not None else self.profile.cells_per_stage
+
+    def settings(self) -> tuple[int, int, int, int]:
+        """(C, N, images, IS-DARTS epochs): the axes the ladder changes."""
+        return (self.channels, self.cells_per_stage, self.images(), self.epochs("isdarts"))
 
 
 def load_rungs(runs_csvs: list[str | os.PathLike], profiles: list[str | os.PathLike]) -> list[Rung]:
@@ -102,8 +128,8 @@ def scale_table(rungs: list[Rung], crit: Criteria) -> pd.DataFrame:
             rows.append(
                 {
                     "rung": rung.name,
-                    "channels": p.channels,
-                    "cells_per_stage": p.cells_per_stage,
+                    "channels": rung.channels,
+                    "cells_per_stage": rung.cells_per_stage,
                     "images": rung.images(),
                     "method": r["method"],
                     "epochs": rung.epochs(str(r["method"])),
@@ -143,7 +169,9 @@ def rung_summary(table: pd.DataFrame) -> pd.DataFrame:
         cifar10_test=("cifar10_test", "mean"),
         cifar10_test_std=("cifar10_test", "std"),
         cifar100_test=("cifar100_test", "mean"),
+        cifar100_test_std=("cifar100_test", "std"),
         imagenet16_test=("imagenet16_test", "mean"),
+        imagenet16_test_std=("imagenet16_test", "std"),
         skip_edges=("skip_edges", "mean"),
         parameter_free_edges=("parameter_free_edges", "mean"),
         collapsed=("collapsed", "sum"),
@@ -177,7 +205,7 @@ def chosen_rung(rungs: list[Rung], summary: pd.DataFrame) -> tuple[str | None, d
     eligible = [
         r
         for r in rungs
-        if r.profile.cells_per_stage == DEFAULT_DEPTH
+        if r.cells_per_stage == DEFAULT_DEPTH
         and projected.get(r.name, float("inf")) <= DEFAULT_BUDGET_MIN
     ]
     if not eligible:
@@ -185,48 +213,126 @@ def chosen_rung(rungs: list[Rung], summary: pd.DataFrame) -> tuple[str | None, d
     return min(eligible, key=lambda r: projected[r.name]).name, projected
 
 
-def draw(table: pd.DataFrame, summary: pd.DataFrame, published: list[PublishedRow], png) -> Path:
-    """Accuracy and parameter-free edges against search compute, one line per method."""
-    hours = "core_hours" if "core_hours" in table else "gpu_hours"
-    fig = Figure(figsize=(11, 4.2))
-    ax_acc, ax_free = fig.subplots(1, 2)
-    for method, part in summary.groupby("method", sort=False):
-        part = part.assign(h=part[hours]).sort_values("h")
-        color = METHOD_COLORS.get(str(method), "black")
-        label = method_label(str(method))
-        ax_acc.errorbar(
-            part["h"], part["cifar10_test"], yerr=part["cifar10_test_std"].fillna(0),
-            marker="o", color=color, label=label, capsize=3,
-        )  # fmt: skip
-        ax_free.plot(part["h"], part["parameter_free_edges"], marker="o", color=color, label=label)
-        for _, r in part.iterrows():
-            ax_acc.annotate(r["rung"].removeprefix("scale-"), (r["h"], r["cifar10_test"]),
-                            fontsize=6, xytext=(3, 3), textcoords="offset points")  # fmt: skip
-        row = match(published, "nb201", str(method), "cifar10")
-        if row is not None:
-            ax_acc.axhline(row.mean["cifar10_test"], color=color, ls="--", lw=1,
-                           label=f"{label}, published: {row.mean['cifar10_test']:.2f}")  # fmt: skip
-    runs_x = table[hours]
-    ax_acc.scatter(runs_x, table["cifar10_test"], s=6, color="gray", alpha=0.5, label="single runs")
-    for ax in (ax_acc, ax_free):
-        ax.set_xscale("log")
-        ax.set_xlabel(f"search compute per run ({hours.replace('_', '-')}, log scale)")
-        ax.grid(alpha=0.3)
-    ax_acc.set_ylabel("CIFAR-10 test accuracy of the found cell (%)")
-    ax_free.set_ylabel("parameter-free edges of the found cell (of 6)")
-    ax_free.set_ylim(-0.2, 6.2)
-    ax_free.axhline(4, color="gray", ls=":", lw=1, label="collapse threshold (4 edges)")
-    ax_acc.legend(fontsize=7, loc="lower right")
-    ax_free.legend(fontsize=7, loc="upper right")
-    fig.suptitle("Scale study: the found cells against search compute (mean ± std over seeds)")
+AXES = ("C", "N", "images", "epochs")
+
+
+def _short_images(n: int) -> str:
+    return f"{n // 1000}k" if n % 1000 == 0 else whole(n)
+
+
+def _axis_value(axis: str, value: int) -> str:
+    if axis == "images":
+        return _short_images(value) + " images"
+    return f"{value} epochs" if axis == "epochs" else f"{axis}={value}"
+
+
+def base_rung(rungs: list[Rung]) -> Rung:
+    """The rung the ladder changes one axis at a time from: the one most other rungs differ
+    from in exactly one of C, N, images and epochs (the first such in ladder order)."""
+
+    def one_axis(base: Rung) -> int:
+        return sum(
+            sum(a != b for a, b in zip(base.settings(), r.settings(), strict=True)) == 1
+            for r in rungs
+        )
+
+    return max(rungs, key=one_axis)
+
+
+def changed_axes(rung: Rung, base: Rung) -> list[str]:
+    """The axes along which ``rung`` differs from ``base``, as ``N=1`` etc."""
+    return [
+        _axis_value(axis, mine)
+        for axis, mine, theirs in zip(AXES, rung.settings(), base.settings(), strict=True)
+        if mine != theirs
+    ]
+
+
+def groups(rungs: list[Rung]) -> list[tuple[str, Rung]]:
+    """The rungs in the figure's order with the axis each changes: the base rung, the rungs
+    that change one axis (ladder order), then those that change several."""
+    base = base_rung(rungs)
+    c, n, images, epochs = base.settings()
+    out = [(f"base: C={c}, N={n},\n{_short_images(images)} images, {epochs} ep.", base)]
+    one = [(r, changed_axes(r, base)) for r in rungs if r is not base]
+    for r, axes in sorted(one, key=lambda ra: len(ra[1]) > 1):
+        if not axes:
+            label = "same C, N, images, epochs"
+        else:
+            label = " & ".join(axes) if len(axes) > 1 else f"only {axes[0]}"
+        out.append((label, r))
+    return out
+
+
+def draw(table: pd.DataFrame, summary: pd.DataFrame, published: list[PublishedRow], png,
+         rungs: list[Rung] | None = None) -> Path:  # fmt: skip
+    """Per rung (x: one slot each, grouped by the axis it changes from the base rung) each
+    run as a point and each method's mean as a bar: the found cell's CIFAR-10 test accuracy,
+    its parameter-free edges, and the search's minutes. No line joins rungs that differ along
+    different axes."""
+    order = groups(rungs) if rungs else [(r, None) for r in dict.fromkeys(table["rung"])]
+    names = [r.name if isinstance(r, Rung) else str(label) for label, r in order]
+    labels = [f"{label}\n({r.name})" if isinstance(r, Rung) else str(label) for label, r in order]
+    methods = list(dict.fromkeys(table["method"]))
+    fig = Figure(figsize=(max(8.0, 1.7 * len(names) + 2.0), 10.0))
+    axes = fig.subplots(3, 1, sharex=True)
+    panels = (
+        ("cifar10_test", "CIFAR-10 test accuracy of the found cell (%)"),
+        ("parameter_free_edges", "parameter-free edges of the found cell (of 6)"),
+        ("wall_minutes", "search wall time (min, one search)"),
+    )
+    width = 0.7 / max(len(methods), 1)
+    for ax, (column, ylabel) in zip(axes, panels, strict=True):
+        for k, method in enumerate(methods):
+            color = METHOD_COLORS.get(str(method), "black")
+            shift = (k - (len(methods) - 1) / 2) * width
+            for i, name in enumerate(names):
+                part = table[(table.rung == name) & (table.method == method)]
+                if part.empty:
+                    continue
+                values = part[column].astype(float).tolist()
+                jitter = [(j - (len(values) - 1) / 2) * width * 0.25 for j in range(len(values))]
+                ax.plot([i + shift + d for d in jitter], values, "o", color=color, ms=5,
+                        alpha=0.8, label=method_label(str(method)) if i == 0 and column == "cifar10_test" else None)  # fmt: skip
+                mean = sum(values) / len(values)
+                ax.plot([i + shift - width * 0.4, i + shift + width * 0.4], [mean, mean],
+                        color=color, lw=2.5)  # fmt: skip
+            row = match(published, "nb201", str(method), "cifar10")
+            if column == "cifar10_test" and row is not None:
+                ax.axhline(row.mean["cifar10_test"], color=color, ls="--", lw=1,
+                           label=f"{method_label(str(method))}, published: "
+                           f"{fixed(row.mean['cifar10_test'])}")  # fmt: skip
+        ax.set_ylabel(ylabel, fontsize=9)
+        ax.grid(alpha=0.3, axis="y")
+        for i in range(1, len(names)):
+            ax.axvline(i - 0.5, color="gray", lw=0.5, alpha=0.5)
+    axes[1].axhline(4, color="gray", ls=":", lw=1, label="structural collapse: 4 or more")
+    axes[1].set_ylim(-0.3, 6.3)
+    axes[1].legend(fontsize=7, loc="upper left")
+    axes[2].set_ylim(bottom=0)
+    axes[0].legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=4)
+    axes[-1].set_xticks(range(len(names)), labels, fontsize=8)
+    axes[-1].set_xlim(-0.5, len(names) - 0.5)
+    fig.suptitle(
+        "Scale study: each run's found cell per rung (dots: seeds; bar: mean), rungs grouped by "
+        "the setting they change from the base rung",
+        fontsize=10,
+        y=0.995,
+    )
     fig.tight_layout()
     return atomic_write(png, lambda p: fig.savefig(p, dpi=130, format="png"))
+
+
+def _seed_values(table: pd.DataFrame, rung: str, method: str, column: str, places: int) -> str:
+    part = table[(table.rung == rung) & (table.method == method)].sort_values("seed")
+    return ", ".join(fixed(v, places) for v in part[column].astype(float))
 
 
 def render(
     rungs: list[Rung], table: pd.DataFrame, summary: pd.DataFrame, png_name: str, crit: Criteria
 ) -> str:
     choice, projected = chosen_rung(rungs, summary)
+    base = base_rung(rungs)
     lines = [
         "# Scale study: how much search does IS-DARTS need?",
         "",
@@ -238,55 +344,74 @@ def render(
         "",
         f"The cheapest rung with {DEFAULT_DEPTH} cells per stage whose default workflow "
         f"({DEFAULT_SEEDS} seeds x IS-DARTS and DARTS, two single-thread searches side by side "
-        f"on {CORES} cores) is projected to finish within {DEFAULT_BUDGET_MIN:.0f} minutes, "
+        f"on {CORES} cores) is projected to finish within {fixed(DEFAULT_BUDGET_MIN, 0)} minutes, "
         "from the rungs' measured search times (never from their accuracies).",
         "",
         f"**Rung picked: {choice or 'none qualifies'}.**",
         "",
-        f"![Accuracy and parameter-free edges against search compute]({png_name})",
+        f"![Each run's found cell per rung, rungs grouped by the setting they change]({png_name})",
         "",
         "## Rungs",
+        "",
+        f"Each rung against the base rung `{base.name}` (the one the others change one setting "
+        "at a time); the default workflow's minutes projected from the rung's search times.",
         "",
     ]
     rows = []
     for r in rungs:
         p = r.profile
         m = projected.get(r.name)
+        changed = changed_axes(r, base)
         rows.append(
             [
                 f"`{r.name}`",
-                str(p.channels),
-                str(p.cells_per_stage),
-                f"{r.images():,}",
-                f"{p.epochs} / {p.darts.epochs}",
-                "–" if m is None else f"{m:.0f}",
+                "base" if r is base else ", ".join(changed) or "none",
+                str(r.channels),
+                str(r.cells_per_stage),
+                whole(r.images()),
+                f"{r.epochs('isdarts') if 'isdarts' in set(r.runs.method) else p.epochs} / "
+                f"{r.epochs('darts') if 'darts' in set(r.runs.method) else p.darts.epochs}",
+                "–" if m is None else fixed(m, 0),
             ]
         )
     lines += md_table(
-        ["rung", "C", "N", "images", "epochs (IS-DARTS / DARTS)", "default workflow (min)"], rows
-    )
-    lines += ["", "## Per rung and method", ""]
-    hours = "core_hours" if "core_hours" in summary else "gpu_hours"
-    rows = [
-        [
-            f"`{s['rung']}`",
-            method_label(str(s["method"])),
-            str(int(s["seeds"])),
-            f"{s['cifar10_test']:.2f} ± {0 if pd.isna(s['cifar10_test_std']) else s['cifar10_test_std']:.2f}",
-            f"{s['cifar100_test']:.2f}",
-            f"{s['imagenet16_test']:.2f}",
-            f"{s['skip_edges']:.1f}",
-            f"{s['parameter_free_edges']:.1f}",
-            f"{int(s['accuracy_collapse'])} / {int(s['structural_collapse'])} of {int(s['seeds'])}",
-            f"{s['wall_minutes']:.1f}",
-            f"{s[hours]:.2f}",
-        ]
-        for _, s in summary.iterrows()
+        ["rung", "changes", "C", "N", "images", "epochs (IS-DARTS / DARTS)",
+         "default workflow (min)"],
+        rows,
+    )  # fmt: skip
+    lines += [
+        "",
+        "## Per rung and method",
+        "",
+        "Test accuracy (%) of the found cells: mean ± std over seeds, and for CIFAR-10 each "
+        "seed's value in seed order; edge counts per seed in seed order; search minutes and "
+        "core-hours: mean per search.",
+        "",
     ]
+    hours = "core_hours" if "core_hours" in summary else "gpu_hours"
+    rows = []
+    for _, s in summary.iterrows():
+        rung, method = str(s["rung"]), str(s["method"])
+        rows.append(
+            [
+                f"`{rung}`",
+                method_label(method),
+                str(int(s["seeds"])),
+                pm(s["cifar10_test"], s["cifar10_test_std"], sep=" ± "),
+                _seed_values(table, rung, method, "cifar10_test", 2),
+                pm(s["cifar100_test"], s["cifar100_test_std"], sep=" ± "),
+                pm(s["imagenet16_test"], s["imagenet16_test_std"], sep=" ± "),
+                _seed_values(table, rung, method, "skip_edges", 0),
+                _seed_values(table, rung, method, "parameter_free_edges", 0),
+                f"{int(s['accuracy_collapse'])} / {int(s['structural_collapse'])} of {int(s['seeds'])}",
+                fixed(s["wall_minutes"], 1),
+                fixed(s[hours], 2),
+            ]
+        )
     lines += md_table(
-        ["rung", "method", "seeds", "C10 test", "C100 test", "IN16 test", "skip edges",
-         "param.-free edges", "collapse: accuracy / structural", "search min",
-         hours.replace("_", "-")],
+        ["rung", "method", "seeds", "C10 test", "C10 test per seed", "C100 test", "IN16 test",
+         "skip edges per seed", "param.-free edges per seed", "collapse: accuracy / structural",
+         "search min", hours.replace("_", "-")],
         rows,
     )  # fmt: skip
     lines += ["", "## Runs", "", "Every run: `scale.csv` beside this file.", ""]
@@ -307,16 +432,14 @@ def write_scale_report(
     rungs = load_rungs(runs_csvs, profiles)
     table = scale_table(rungs, crit)
     summary = rung_summary(table)
-    written = [
-        atomic_write(out / "scale.csv", lambda p: table.to_csv(p, index=False, float_format="%.4f"))
-    ]
+    written = [atomic_write(out / "scale.csv", lambda p: table.to_csv(p, index=False))]
     if study == "regime":
         from isdarts.report import regime
 
         written.append(regime.draw(table, published, out / "scale.png", crit))
         text = regime.render(rungs, table, summary, "scale.png", crit)
     else:
-        written.append(draw(table, summary, published, out / "scale.png"))
+        written.append(draw(table, summary, published, out / "scale.png", rungs))
         text = render(rungs, table, summary, "scale.png", crit)
     written.append(write_text_atomic(out / "README.md", text))
     return written

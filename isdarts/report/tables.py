@@ -24,6 +24,8 @@ from isdarts.bench import COLUMNS
 from isdarts.config.seeds import MAX_SEED
 from isdarts.errors import IsdartsError
 from isdarts.report.evaluate import CARRIED, COST_COLUMNS, EVIDENCE_COLUMNS
+from isdarts.report.numbers import fixed
+from isdarts.report.setup import SCALE_COLUMNS
 from isdarts.spaces.darts.names import PRIMITIVES, parse_darts_text
 from isdarts.spaces.nb201.names import parse
 
@@ -160,6 +162,11 @@ NB201_RUNS = pa.DataFrameSchema(
         # The evidence behind the cell (isdarts.report.evaluate.EVIDENCE_COLUMNS): optional and
         # nullable, as tables written before it have none and IS-DARTS has no weights' margins.
         **{c: _optional(_EVIDENCE[c]) for c in EVIDENCE_COLUMNS},
+        # The scale each search recorded (isdarts.report.setup): optional and nullable, as
+        # tables and results written before have none (arch_steps: none for some methods).
+        **{c: _optional(_int(1)) for c in SCALE_COLUMNS},
+        # The profile's name as the run files recorded it, where the report uses a later one.
+        "profile_recorded": _text(required=False),
     },
     name="NAS-Bench-201 runs table",
 )
@@ -281,6 +288,7 @@ _TEXT = {
     "arch",
     "genotype",
     "profile",
+    "profile_recorded",
     "method",
     "cell",
     "torch_version",
@@ -415,8 +423,8 @@ def read_tables(
     return runs, summary
 
 
-# both tables' numbers are written with 4 decimals (isdarts.report.aggregate.write_csv): a
-# statistic recomputed from the rounded runs may differ from the written one by about 1e-4
+# tables written before every digit was kept held 4 decimals: a statistic recomputed from such
+# rounded runs may differ from the written one by about 1e-4
 _WRITTEN = 2e-4
 
 
@@ -443,5 +451,5 @@ def check_statistics(
             if not same:
                 raise IsdartsError(
                     f"{where[1]}: {' '.join(map(str, key))} {row['metric']} {stat} {got:g} is "
-                    f"not that of its runs in {where[0]} ({want:.4f}); rerun the aggregation"
+                    f"not that of its runs in {where[0]} ({fixed(want, 4)}); rerun the aggregation"
                 )

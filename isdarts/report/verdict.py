@@ -17,6 +17,7 @@ from isdarts.bench import COLUMNS
 from isdarts.bench.evidence import TEST_COLUMN
 from isdarts.report.criteria import Criteria, paired, row_verdict, t_interval
 from isdarts.report.mdtext import method_label
+from isdarts.report.numbers import fixed
 from isdarts.report.published import PublishedRow, match
 
 TEST_NAME = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "ImageNet16-120": "ImageNet16-120"}
@@ -66,7 +67,8 @@ def method_verdict(
     label = f"**{method_label(method)}**"
     if row is None:
         return f"- {label}: no published row. {facts}."
-    facts += f"; {mean.mean - row.mean[column]:+.2f} against the published {row.mean[column]:.2f}"
+    diff = fixed(mean.mean - row.mean[column], sign=True)
+    facts += f"; {diff} against the published {fixed(row.mean[column])}"
     if _one_cell(row) and row.mean[column] >= crit.accuracy_below:
         facts += f"; {_found(runs, row)} of {n} found the published cell"
     test = crit.rows.get(row.id)

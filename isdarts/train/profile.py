@@ -1,8 +1,9 @@
 """Training profiles: ``config/profiles/darts-train-<name>.yaml`` loaded into a validated dataclass.
 
 ``isdarts train --profile cpu`` reads ``config/profiles/darts-train-cpu.yaml``; a YAML path
-works too. Every key is optional (defaults: the paper's settings, spec section 6); an unknown
-key or a bad value is an ``IsdartsError`` naming the key and the file.
+works too. Every key is optional (defaults: the published final training, as in
+``config/profiles/darts-train-paper.yaml``); an unknown key or a bad value is an
+``IsdartsError`` naming the key and the file.
 """
 
 from __future__ import annotations
