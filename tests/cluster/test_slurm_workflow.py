@@ -195,7 +195,8 @@ def test_nb201_smoke_through_slurm_writes_the_report(runs, slurm):
         (m, s) for m in METHODS for s in SEEDS
     )
     assert (pd.read_csv(report / "summary.csv")["n"] == len(SEEDS)).all()
-    assert "**IS-DARTS, this harness** (`smoke`, 1 seed" in (report / "README.md").read_text()
+    text = (report / "README.md").read_text()
+    assert "**IS-DARTS, this harness** (`smoke`: C=4, N=1, 256 images, 6 epochs; 1 seed)" in text
     for name in ("accuracy", "ops", "importance"):
         assert (report / "figures" / f"{name}.png").read_bytes().startswith(PNG)
 
