@@ -16,8 +16,13 @@ from isdarts.errors import IsdartsError
 def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> Path:
     """Call ``write(tmp_path)`` on a temporary file beside ``path``, then rename it over ``path``."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    if path.exists() and not path.is_file():  # a folder, a device, a FIFO: never replaced
+        raise IsdartsError(f"{path}: exists and is not a regular file (expected a file to write)")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise IsdartsError(f"{path}: cannot write ({exc.strerror or exc})") from None
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -44,7 +49,10 @@ def write_json_atomic(path: str | os.PathLike, obj: Any) -> Path:
 
 
 def _read_text(path: Path) -> str:
-    """The UTF-8 text of ``path``; other bytes are one line naming it."""
+    """The UTF-8 text of ``path``; other bytes, or a path that is not a regular file (a device
+    or a FIFO would be read without end), are one line naming it."""
+    if path.exists() and not path.is_file():
+        raise IsdartsError(f"{path}: not a regular file (expected a text file)")
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:

@@ -69,15 +69,21 @@ def _os_message(exc: OSError) -> str:
     return f"{where}{exc.strerror or exc}"
 
 
+def one_line(message: str) -> str:
+    """The message with line breaks and other control characters escaped: a path or value
+    holding a newline cannot make the error two lines (or forge a second one)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message.strip())
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args) or 0
     except IsdartsError as exc:
-        print(f"isdarts: error: {exc}", file=sys.stderr)
+        print(f"isdarts: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except OSError as exc:  # a path that cannot be read or written: one line naming it
-        print(f"isdarts: error: {_os_message(exc)}", file=sys.stderr)
+        print(f"isdarts: error: {one_line(_os_message(exc))}", file=sys.stderr)
         return 2
     except UnicodeDecodeError as exc:
         print(f"isdarts: error: an input file is not UTF-8 text ({exc.reason})", file=sys.stderr)

@@ -349,25 +349,38 @@ def test_a_published_value_outside_0_to_100_is_refused(finished_run, tmp_path):
     one_line_error(res, "expected an accuracy in % (0..100)")
 
 
-def test_run_files_must_be_the_reports_runs_and_stale_copies_go(finished_run, tmp_path):
+def test_run_files_must_be_the_reports_runs_and_nothing_else_is_touched(finished_run, tmp_path):
     from isdarts.report.runfiles import copy_run_files
 
     out = tmp_path / "runs"
-    stale = out / "darts" / "cifar10" / "seed7"
-    stale.mkdir(parents=True)
+    other = out / "darts" / "cifar10" / "seed7"
+    other.mkdir(parents=True)
     for name in ("result.json", "log.jsonl"):
-        (stale / name).write_text("{}\n")
-    keep = out / "notes"
-    keep.mkdir()
-    (keep / "mine.txt").write_text("x")
+        (other / name).write_text("{}\n")
     with pytest.raises(IsdartsError, match=r"--results: 1 of the report's runs missing"):
         copy_run_files([finished_run], out, {("isdarts", "cifar10", 0), ("darts", "cifar10", 1)})
     with pytest.raises(IsdartsError, match=r"--results: 1 not in the report"):
         copy_run_files([finished_run], out, set())
+    with pytest.raises(IsdartsError, match=r"holds darts/cifar10/seed7, not a run of this report"):
+        copy_run_files([finished_run], out, {("isdarts", "cifar10", 0)})
+    assert (other / "result.json").read_text() == "{}\n"  # nothing deleted
+    assert not (out / "isdarts").exists()  # nothing copied either
+    for name in ("result.json", "log.jsonl"):
+        (other / name).unlink()
     (folder,) = copy_run_files([finished_run], out, {("isdarts", "cifar10", 0)})
     assert folder == out / "isdarts" / "cifar10" / "seed0"
-    assert not (out / "darts").exists()  # the stale copy removed, its empty parents too
-    assert (keep / "mine.txt").read_text() == "x"  # not a run folder: left alone
+
+
+def test_run_files_never_leave_their_folder(finished_run, tmp_path):
+    from isdarts.report.runfiles import copy_run_files
+
+    run = _copy_run(finished_run, tmp_path / "run")
+    result = json.loads((run / "result.json").read_text())
+    for method in ("../../victim", "/abs/victim"):
+        (run / "result.json").write_text(json.dumps({**result, "method": method}))
+        with pytest.raises(IsdartsError, match="not a plain name"):
+            copy_run_files([run], tmp_path / "out")
+    assert not (tmp_path / "victim").exists()
 
 
 def test_a_finished_run_in_a_read_only_folder_is_nothing_to_do(finished_run, tmp_path):
@@ -399,7 +412,7 @@ def test_a_write_error_names_the_path_asked_for(tmp_path):
     target.mkdir()
     with pytest.raises(IsdartsError) as err:
         write_text_atomic(target, "data")
-    assert str(err.value).startswith(f"{target}: cannot write") and ".tmp" not in str(err.value)
+    assert str(err.value).startswith(f"{target}: ") and ".tmp" not in str(err.value)
 
 
 def test_a_data_pickle_that_would_run_code_is_refused(tmp_path):
@@ -489,3 +502,24 @@ def test_random_edits_of_a_finished_run_are_caught_or_harmless(
         return
     original = json.loads((finished_run / "result.json").read_text())
     assert record["arch"] == original["arch"]
+
+
+@pytest.mark.parametrize(
+    "key, value, needle",
+    [
+        ("partial_channels", 3, "'pcdarts.partial_channels' (3) must divide 'channels' (4)"),
+        ("warmup_epochs", 9, "'pcdarts.warmup_epochs' (9) must be below 'pcdarts.epochs'"),
+    ],
+)
+def test_block_settings_that_cannot_work_are_refused(tmp_path, key, value, needle):
+    import re
+
+    smoke = (REPO / "config" / "profiles" / "smoke.yaml").read_text()
+    head, block = smoke.split("\npcdarts:", 1)
+    block = re.sub(rf"\n  {key}: *\d+", f"\n  {key}: {value}", block, count=1)
+    path = _profile(tmp_path, head + "\npcdarts:" + block)
+    assert path.read_text() != smoke
+    res = isdarts(
+        "search", "--method", "pcdarts", "--profile", str(path), "--out", str(tmp_path / "r")
+    )
+    one_line_error(res, needle)

@@ -49,9 +49,13 @@ def _scores(args: argparse.Namespace) -> dict:
 
 
 def _surrogate(args: argparse.Namespace) -> int:
-    from isdarts._io import write_json_atomic
+    from pathlib import Path
+
+    from isdarts._io import check_outputs, write_json_atomic
     from isdarts.bench import SURROGATE_LABEL
 
+    if args.out:  # never over a genotype file it reads
+        check_outputs({"--out": args.out}, [g for g in args.genotypes if Path(g).is_file()])
     record = _scores(args)
     results, missing = record["results"], record["missing"]
     what = f"predicted CIFAR-10 validation accuracy (%) after {args.epoch} epochs"

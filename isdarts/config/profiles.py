@@ -22,7 +22,7 @@ import functools
 import math
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -304,7 +304,7 @@ def load(cls: type[P], kind: str, name_or_path: str | os.PathLike) -> P:
                 values["arch_betas"] = tuple(float(b) for b in values["arch_betas"])
             raw[block] = settings_cls(**values)
     prof = cls(name=path.stem.removeprefix(prefix), **raw)
-    _check_together(path, prof)
+    _check_together(path, prof, named)
     # not a field: what the file left to the defaults (said on stderr by the verbs that run it)
     object.__setattr__(prof, "_defaulted", (path, _missing(cls, raw, named)))
     return prof
@@ -336,7 +336,7 @@ def carry_defaulted(new: Any, old: Any) -> Any:
     return new
 
 
-def _check_together(path: Path, prof: Any) -> None:
+def _check_together(path: Path, prof: Any, named: Iterable[str] = ()) -> None:
     """The settings that depend on each other."""
     if hasattr(prof, "shrink_steps"):
         span = prof.shrink_steps * prof.shrink_interval
@@ -351,6 +351,20 @@ def _check_together(path: Path, prof: Any) -> None:
         )
     if prof.lr_min > prof.lr:
         raise IsdartsError(f"{path}: 'lr_min' ({prof.lr_min}) must not exceed 'lr' ({prof.lr})")
+    for block in named:  # the blocks the file gives (a default block serves no search here)
+        settings = getattr(prof, block, None)
+        warmup, epochs = getattr(settings, "warmup_epochs", 0), getattr(settings, "epochs", None)
+        if epochs is not None and warmup >= epochs:
+            raise IsdartsError(
+                f"{path}: '{block}.warmup_epochs' ({warmup}) must be below '{block}.epochs' "
+                f"({epochs}): no architecture step would be taken"
+            )
+        groups = getattr(settings, "partial_channels", 1)
+        if prof.channels % groups:
+            raise IsdartsError(
+                f"{path}: '{block}.partial_channels' ({groups}) must divide 'channels' "
+                f"({prof.channels})"
+            )
 
 
 def settings(prof: Any) -> dict[str, Any]:

@@ -16,14 +16,24 @@ def _search_files(runs: list[str]) -> list:
     """The files a search folder (or its result.json) gives the report steps."""
     from isdarts.report.evaluate import result_path
 
-    return [f for run in runs for f in (result_path(run), result_path(run).parent / "log.jsonl")]
+    names = ("result.json", "log.jsonl", "checkpoint.pt")
+    return [result_path(run).parent / name for run in runs for name in names]
+
+
+def _table_files(table: str | None) -> list:
+    """The benchmark table a verb reads (given, or the data root's) and its sha256 record."""
+    from isdarts.bench.nb201 import TABLE_NAME
+    from isdarts.data.sources import data_root
+
+    path = Path(table) if table else data_root(None) / "nb201" / TABLE_NAME
+    return [path, path.with_name(path.name + ".sha256.json")]
 
 
 def _evaluate(args: argparse.Namespace) -> int:
     from isdarts.report.evaluate import write_evaluation
     from isdarts.report.numbers import fixed
 
-    check_outputs({"--out": args.out}, _search_files([args.run]))
+    check_outputs({"--out": args.out}, [*_search_files([args.run]), *_table_files(args.bench)])
     rec = write_evaluation(args.run, args.out, table=args.bench)
     print(
         f"{rec['method']} {rec['dataset']} seed {rec['seed']}: cell {rec['index']} "

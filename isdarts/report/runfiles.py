@@ -18,8 +18,13 @@ from isdarts.report.evaluate import load_log, load_result, result_path
 
 
 def run_folder(result: dict) -> Path:
-    """A run's folder under the report's ``runs/``."""
-    return Path(result["method"]) / result["dataset"] / f"seed{result['seed']}"
+    """A run's folder under the report's ``runs/``: its method, data set and seed, each a plain
+    name (a ``/`` or ``..`` in an edited result would lead the copy out of the folder)."""
+    parts = [str(result["method"]), str(result["dataset"]), f"seed{result['seed']}"]
+    for part in parts:
+        if not part or part in (".", "..") or not all(c.isalnum() or c in "-_." for c in part):
+            raise IsdartsError(f"result {part!r}: not a plain name (letters, digits, - _ .)")
+    return Path(*parts)
 
 
 def copy_run_files(
@@ -29,8 +34,8 @@ def copy_run_files(
 ) -> list[Path]:
     """Copy each run's files into ``out`` (replaced atomically, one file at a time); two runs
     of one method, data set and seed are an error, and so are runs other than the report's
-    (``listed``: its runs table's method, data set and seed). Run folders of an earlier copy
-    that are no longer among the runs are removed. Returns the folders written."""
+    (``listed``: its runs table's method, data set and seed), and so is a run folder already in
+    ``out`` that is not among the runs (nothing is deleted). Returns the folders written."""
     out = Path(out)
     results = [(run, load_result(run)) for run in runs]
     if listed is not None:
@@ -45,6 +50,7 @@ def copy_run_files(
                 f"--results: {', '.join(parts)} (e.g. {first[0]} {first[1]} seed {first[2]}); "
                 "name every run of the runs table, no other"
             )
+    _refuse_stale(out, {run_folder(r) for _, r in results})
     seen: dict[Path, Path] = {}
     for run, result in results:
         load_log(run, result)  # the log the figures read: complete and well formed
@@ -64,38 +70,16 @@ def copy_run_files(
         atomic_write(
             out / folder / "log.jsonl", lambda p, s=src: shutil.copyfile(s / "log.jsonl", p)
         )
-    _remove_stale(out, set(seen))
     return [out / f for f in seen]
 
 
-def _remove_stale(out: Path, kept: set[Path]) -> None:
-    """Remove ``<method>/<dataset>/seed<k>/`` folders of an earlier copy that hold nothing but
-    a run's two files and are not among ``kept`` (anything else there is left alone)."""
-    for result in out.glob("*/*/seed*/result.json"):
+def _refuse_stale(out: Path, kept: set[Path]) -> None:
+    """Run folders in ``out`` that are not among the report's runs (an earlier copy, or a run
+    of the user's) make the copy an error naming one: nothing is deleted."""
+    for result in sorted(out.glob("*/*/seed*/result.json")):
         folder = result.parent
-        if folder.relative_to(out) in kept:
-            continue
-        if {p.name for p in folder.iterdir()} <= {"result.json", "log.jsonl"}:
-            for p in folder.iterdir():
-                p.unlink()
-            folder.rmdir()
-            for parent in (folder.parent, folder.parent.parent):
-                if parent != out and not any(parent.iterdir()):
-                    parent.rmdir()
-
-
-def check_linked(folder: str | os.PathLike, runs) -> Path:
-    """``folder`` holds, for every run of the runs table ``runs``, that run's files (another
-    report's copies, linked instead of copied a second time): its ``result.json`` names the
-    same method, data set, seed and cell, and its log is complete."""
-    folder = Path(folder)
-    for r in runs.itertuples():
-        run = folder / str(r.method) / str(r.dataset) / f"seed{int(r.seed)}"
-        result = load_result(run)
-        load_log(run, result)
-        if result["arch"] != r.arch or int(result["seed"]) != int(r.seed):
+        if folder.relative_to(out) not in kept:
             raise IsdartsError(
-                f"{run}: not the runs table's {r.method} {r.dataset} seed {r.seed} "
-                f"(cell {result['arch']}, expected {r.arch})"
+                f"--run-files {out}: holds {folder.relative_to(out)}, not a run of this report; "
+                "remove it or use an empty folder"
             )
-    return folder
